@@ -1,1 +1,19 @@
+//! What both services do the same way, written once: settings helpers, problem+json and JSON
+//! extraction, request ids and request spans, metrics, health and readiness, the database
+//! connection and locked migrations, serving with timeouts and a graceful drain.
 
+pub mod client_addr;
+pub mod db;
+pub mod health;
+pub mod healthcheck;
+pub mod json;
+pub mod layers;
+pub mod metrics;
+pub mod serve;
+pub mod settings;
+pub mod telemetry;
+#[cfg(feature = "test-util")]
+pub mod test_db;
+pub mod timestamp;
+
+pub use shared_claims::{FieldError, Problem};

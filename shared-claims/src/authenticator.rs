@@ -1,9 +1,10 @@
 //! The verifier, the key cache and the verified-token cache behind one call.
 
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError, RwLock};
 
 use crate::claims::AccessClaims;
 use crate::jwks::{JwksCache, JwksConfig};
+use crate::keys::KeySet;
 use crate::token_cache::TokenCache;
 use crate::verifier::{Rejection, Verifier, VerifierConfig, now_unix};
 
@@ -16,29 +17,80 @@ pub enum BuildError {
     HttpClient(#[from] reqwest::Error),
 }
 
+/// Keys held in memory and replaced by their owner: the issuer verifying its own tokens.
+#[derive(Debug, Clone, Default)]
+pub struct LocalKeys(Arc<RwLock<Arc<KeySet>>>);
+
+impl LocalKeys {
+    pub fn set(&self, keys: KeySet) {
+        *self.0.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(keys);
+    }
+
+    pub fn get(&self) -> Arc<KeySet> {
+        Arc::clone(&self.0.read().unwrap_or_else(PoisonError::into_inner))
+    }
+}
+
+#[derive(Debug, Clone)]
+enum KeySource {
+    /// Fetched from the issuer's JWKS endpoint and cached.
+    Jwks(JwksCache),
+    Local(LocalKeys),
+}
+
 #[derive(Debug, Clone)]
 pub struct Authenticator {
     verifier: Arc<Verifier>,
-    jwks: JwksCache,
+    keys: KeySource,
     verified: TokenCache,
 }
 
 impl Authenticator {
+    /// Verifies with keys fetched from the issuer's JWKS (call [`Authenticator::start`]).
     pub fn new(verifier: VerifierConfig, jwks: JwksConfig) -> Result<Self, BuildError> {
         Ok(Authenticator {
             verifier: Arc::new(Verifier::new(verifier)),
-            jwks: JwksCache::new(jwks)?,
+            keys: KeySource::Jwks(JwksCache::new(jwks)?),
             verified: TokenCache::new(DEFAULT_TOKEN_CACHE_ENTRIES),
         })
     }
 
-    /// Starts the key cache's background fetching (the first fetch happens at once).
-    pub fn start(&self) -> tokio::task::JoinHandle<()> {
-        self.jwks.spawn_refresher()
+    /// Verifies with keys its owner keeps current.
+    pub fn with_local_keys(verifier: VerifierConfig, keys: LocalKeys) -> Self {
+        Authenticator {
+            verifier: Arc::new(Verifier::new(verifier)),
+            keys: KeySource::Local(keys),
+            verified: TokenCache::new(DEFAULT_TOKEN_CACHE_ENTRIES),
+        }
     }
 
-    pub fn jwks(&self) -> &JwksCache {
-        &self.jwks
+    /// Starts the key cache's background fetching (the first fetch happens at once); nothing
+    /// to start for local keys.
+    pub fn start(&self) -> Option<tokio::task::JoinHandle<()>> {
+        match &self.keys {
+            KeySource::Jwks(jwks) => Some(jwks.spawn_refresher()),
+            KeySource::Local(_) => None,
+        }
+    }
+
+    /// The JWKS cache, when keys come from one.
+    pub fn jwks(&self) -> Option<&JwksCache> {
+        match &self.keys {
+            KeySource::Jwks(jwks) => Some(jwks),
+            KeySource::Local(_) => None,
+        }
+    }
+
+    /// Readiness: a token could be verified now.
+    pub fn holds_keys(&self) -> bool {
+        self.current_keys().is_some_and(|k| !k.is_empty())
+    }
+
+    fn current_keys(&self) -> Option<Arc<KeySet>> {
+        match &self.keys {
+            KeySource::Jwks(jwks) => jwks.keys(),
+            KeySource::Local(local) => Some(local.get()),
+        }
     }
 
     /// Access token → claims, or why not. Counts each rejection by reason.
@@ -52,18 +104,21 @@ impl Authenticator {
     }
 
     async fn authenticate_uncounted(&self, token: &str) -> Result<Arc<AccessClaims>, Rejection> {
-        let keys = self.jwks.keys().ok_or(Rejection::NoKeys)?;
+        let keys = self.current_keys().ok_or(Rejection::NoKeys)?;
         let now = now_unix();
         if let Some(claims) = self.verified.get(token, &keys, now) {
             return Ok(claims);
         }
         let (claims, kid) = match self.verifier.verify_access(token, &keys, now) {
             Err(Rejection::UnknownKeyId) => {
+                let KeySource::Jwks(jwks) = &self.keys else {
+                    return Err(Rejection::UnknownKeyId);
+                };
                 let kid = crate::verifier::peek_kid(token).unwrap_or_default();
-                if !self.jwks.refresh_for_unknown_kid(&kid).await {
+                if !jwks.refresh_for_unknown_kid(&kid).await {
                     return Err(Rejection::UnknownKeyId);
                 }
-                let keys = self.jwks.keys().ok_or(Rejection::NoKeys)?;
+                let keys = jwks.keys().ok_or(Rejection::NoKeys)?;
                 self.verifier.verify_access(token, &keys, now)?
             }
             other => other?,

@@ -50,7 +50,7 @@ pub mod problem;
 #[cfg(feature = "test-util")]
 pub mod test_util;
 
-pub use authenticator::{Authenticator, BuildError};
+pub use authenticator::{Authenticator, BuildError, LocalKeys};
 pub use claims::{
     ACCESS_TOKEN_TYPE, AccessClaims, Audience, REFRESH_TOKEN_TYPE, RefreshClaims, Role, UnknownRole,
 };

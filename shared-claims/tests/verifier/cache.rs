@@ -34,7 +34,7 @@ async fn started(server: &JwksServer, config: JwksConfig) -> Arc<Authenticator> 
     let cool_down = config.min_refresh;
     let auth = authenticator(config);
     auth.start();
-    wait_until("the first fetch", || auth.jwks().holds_keys()).await;
+    wait_until("the first fetch", || auth.jwks().unwrap().holds_keys()).await;
     tokio::time::sleep(cool_down + Duration::from_millis(50)).await;
     assert_eq!(server.hits(), 1);
     auth
@@ -45,7 +45,7 @@ async fn readiness_is_false_until_the_first_fetch_succeeds() {
     let server = JwksServer::start(vec![key().jwk()]).await;
     server.set_delay(Duration::from_millis(600));
     let auth = authenticator(config(&server));
-    assert!(!auth.jwks().holds_keys());
+    assert!(!auth.jwks().unwrap().holds_keys());
     assert_eq!(
         auth.authenticate(&token(json!({}))).await.map(|_| ()),
         Err(Rejection::NoKeys)
@@ -53,10 +53,10 @@ async fn readiness_is_false_until_the_first_fetch_succeeds() {
     auth.start();
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert!(
-        !auth.jwks().holds_keys(),
+        !auth.jwks().unwrap().holds_keys(),
         "ready while the fetch is in flight"
     );
-    wait_until("keys are held", || auth.jwks().holds_keys()).await;
+    wait_until("keys are held", || auth.jwks().unwrap().holds_keys()).await;
     assert!(auth.authenticate(&token(json!({}))).await.is_ok());
 }
 
@@ -101,7 +101,7 @@ async fn a_second_unknown_kid_inside_the_cool_down_causes_no_fetch() {
         );
     }
     assert_eq!(server.hits(), 2, "no fetch inside the cool-down");
-    assert_eq!(auth.jwks().stats().fetches, 2);
+    assert_eq!(auth.jwks().unwrap().stats().fetches, 2);
 }
 
 #[tokio::test]
@@ -130,7 +130,7 @@ async fn keys_are_refreshed_when_max_age_runs_out() {
     let hits = server.hits();
     wait_until("the next refresh", || server.hits() > hits).await;
     tokio::time::sleep(Duration::from_millis(50)).await;
-    let keys = auth.jwks().keys().unwrap();
+    let keys = auth.jwks().unwrap().keys().unwrap();
     assert!(keys.contains(&other_key().kid));
     assert!(!keys.contains(&key().kid));
 }
@@ -141,7 +141,7 @@ async fn a_key_that_leaves_the_jwks_invalidates_its_cached_tokens() {
     server.set_cache_control("max-age=1");
     let auth = authenticator(config(&server));
     auth.start();
-    wait_until("the first fetch", || auth.jwks().holds_keys()).await;
+    wait_until("the first fetch", || auth.jwks().unwrap().holds_keys()).await;
     let token = token(json!({}));
     assert!(auth.authenticate(&token).await.is_ok());
     assert!(
@@ -151,7 +151,7 @@ async fn a_key_that_leaves_the_jwks_invalidates_its_cached_tokens() {
 
     server.set_keys(vec![other_key().jwk()]);
     wait_until("the key leaves the cache", || {
-        auth.jwks().keys().is_some_and(|k| !k.contains(&key().kid))
+        auth.jwks().unwrap().keys().is_some_and(|k| !k.contains(&key().kid))
     })
     .await;
     assert_eq!(
@@ -169,7 +169,7 @@ async fn with_the_issuer_down_known_keys_verify_until_max_stale_then_stop() {
     config.min_refresh = Duration::from_millis(200);
     let auth = authenticator(config);
     auth.start();
-    wait_until("the first fetch", || auth.jwks().holds_keys()).await;
+    wait_until("the first fetch", || auth.jwks().unwrap().holds_keys()).await;
     let token = token(json!({}));
     assert!(auth.authenticate(&token).await.is_ok());
 
@@ -178,14 +178,14 @@ async fn with_the_issuer_down_known_keys_verify_until_max_stale_then_stop() {
     // Refreshes now fail; the keys held keep serving.
     tokio::time::sleep(Duration::from_millis(1_200)).await;
     assert!(
-        auth.jwks().stats().failures >= 1,
+        auth.jwks().unwrap().stats().failures >= 1,
         "{:?}",
-        auth.jwks().stats()
+        auth.jwks().unwrap().stats()
     );
-    assert!(auth.jwks().holds_keys());
+    assert!(auth.jwks().unwrap().holds_keys());
     assert!(auth.authenticate(&token).await.is_ok());
 
-    wait_until("the keys go stale", || !auth.jwks().holds_keys()).await;
+    wait_until("the keys go stale", || !auth.jwks().unwrap().holds_keys()).await;
     assert!(stopped.elapsed() >= Duration::from_millis(900));
     assert_eq!(
         auth.authenticate(&token).await.map(|_| ()),
@@ -203,11 +203,11 @@ async fn the_keys_come_back_when_the_issuer_does() {
     server.set_cache_control("max-age=1");
     let auth = authenticator(config);
     auth.start();
-    wait_until("the first fetch", || auth.jwks().holds_keys()).await;
+    wait_until("the first fetch", || auth.jwks().unwrap().holds_keys()).await;
     server.stop().await;
-    wait_until("the keys go stale", || !auth.jwks().holds_keys()).await;
+    wait_until("the keys go stale", || !auth.jwks().unwrap().holds_keys()).await;
 
     let _server = JwksServer::start_on(addr, vec![key().jwk()]).await;
-    wait_until("keys are held again", || auth.jwks().holds_keys()).await;
+    wait_until("keys are held again", || auth.jwks().unwrap().holds_keys()).await;
     assert!(auth.authenticate(&token(json!({}))).await.is_ok());
 }

@@ -37,7 +37,7 @@ async fn app() -> App {
     );
     auth.start();
     for _ in 0..100 {
-        if auth.jwks().holds_keys() {
+        if auth.jwks().unwrap().holds_keys() {
             break;
         }
         tokio::time::sleep(Duration::from_millis(20)).await;

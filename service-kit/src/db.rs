@@ -1,0 +1,154 @@
+//! The database: PostgreSQL in production, SQLite as the embedded default, one code path.
+
+use std::time::Duration;
+
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr, RuntimeErr,
+    SqlErr, Statement,
+};
+use sea_orm_migration::MigratorTrait;
+
+#[derive(Debug, Clone)]
+pub struct DbConfig {
+    pub url: String,
+    pub max_connections: u32,
+    /// How long a request waits for a connection before it is answered 503.
+    pub acquire_timeout: Duration,
+}
+
+impl DbConfig {
+    pub fn new(url: impl Into<String>) -> Self {
+        DbConfig {
+            url: url.into(),
+            max_connections: 32,
+            acquire_timeout: Duration::from_secs(3),
+        }
+    }
+
+    pub fn is_sqlite(&self) -> bool {
+        self.url.starts_with("sqlite:")
+    }
+}
+
+/// Connects. SQLite gets its directory created, WAL, and a single connection: writes to one
+/// file serialise anyway, and one connection rules out "database is locked" between our own
+/// transactions.
+pub async fn connect(config: &DbConfig) -> Result<DatabaseConnection, DbErr> {
+    let mut options = ConnectOptions::new(config.url.clone());
+    options
+        .acquire_timeout(config.acquire_timeout)
+        .connect_timeout(config.acquire_timeout)
+        .sqlx_logging(false)
+        .test_before_acquire(false);
+    if config.is_sqlite() {
+        create_sqlite_dir(&config.url);
+        options
+            .max_connections(1)
+            .min_connections(1)
+            .idle_timeout(None)
+            .max_lifetime(None)
+            .map_sqlx_sqlite_opts(|o| {
+                o.journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
+                    .synchronous(sqlx::sqlite::SqliteSynchronous::Normal)
+                    .busy_timeout(Duration::from_secs(5))
+            });
+    } else {
+        options
+            .max_connections(config.max_connections)
+            .min_connections(1)
+            .idle_timeout(Duration::from_secs(300));
+    }
+    Database::connect(options).await
+}
+
+fn create_sqlite_dir(url: &str) {
+    let path = url
+        .trim_start_matches("sqlite://")
+        .trim_start_matches("sqlite:");
+    let path = path.split('?').next().unwrap_or_default();
+    if path.is_empty() || path.starts_with(":memory:") {
+        return;
+    }
+    if let Some(dir) = std::path::Path::new(path).parent()
+        && !dir.as_os_str().is_empty()
+    {
+        let _ = std::fs::create_dir_all(dir);
+    }
+}
+
+/// Applies pending migrations. On PostgreSQL a session advisory lock, taken on a connection of
+/// its own, makes replicas starting together apply each migration once, one after the other.
+pub async fn migrate<M: MigratorTrait>(config: &DbConfig, lock_name: &str) -> Result<(), DbErr> {
+    if config.is_sqlite() {
+        let db = connect(config).await?;
+        let result = M::up(&db, None).await;
+        db.close().await?;
+        return result;
+    }
+    let mut options = ConnectOptions::new(config.url.clone());
+    options
+        .max_connections(1)
+        .min_connections(1)
+        .acquire_timeout(Duration::from_secs(60))
+        .sqlx_logging(false);
+    let db = Database::connect(options).await?;
+    let key = advisory_key(lock_name);
+    let lock = |sql: &str| Statement::from_sql_and_values(DbBackend::Postgres, sql, [key.into()]);
+    db.execute_raw(lock("SELECT pg_advisory_lock($1)")).await?;
+    let result = M::up(&db, None).await;
+    let unlocked = db.execute_raw(lock("SELECT pg_advisory_unlock($1)")).await;
+    db.close().await?;
+    result.and(unlocked.map(|_| ()))
+}
+
+/// A stable 64-bit key for `pg_advisory_lock` from a name (FNV-1a).
+fn advisory_key(name: &str) -> i64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in name.bytes() {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    i64::from_ne_bytes(hash.to_ne_bytes())
+}
+
+/// Readiness: the database answers a trivial query.
+pub async fn ping(db: &DatabaseConnection) -> Result<(), String> {
+    db.ping().await.map_err(|e| format!("database unreachable: {e}"))
+}
+
+/// What a database error means for the client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DbFailure {
+    /// A unique constraint refused the write: a conflict the caller can name.
+    UniqueViolation,
+    /// The database cannot be reached or no connection was free in time: retry later (503).
+    Unavailable,
+    /// Anything else: a bug or a broken database (500).
+    Other,
+}
+
+pub fn classify(error: &DbErr) -> DbFailure {
+    if matches!(error.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) {
+        return DbFailure::UniqueViolation;
+    }
+    match error {
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => DbFailure::Unavailable,
+        DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e))
+            if is_unavailable(e) =>
+        {
+            DbFailure::Unavailable
+        }
+        _ => DbFailure::Other,
+    }
+}
+
+fn is_unavailable(error: &sqlx::Error) -> bool {
+    matches!(
+        error,
+        sqlx::Error::Io(_)
+            | sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::WorkerCrashed
+            | sqlx::Error::Tls(_)
+    ) || matches!(error, sqlx::Error::Database(e) if e.code().is_some_and(|c| c.starts_with("57P") || c.starts_with("08")))
+}

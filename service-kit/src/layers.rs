@@ -1,0 +1,205 @@
+//! The middleware every route runs through, outermost first:
+//! request id → request span and metrics → panic guard → CORS → timeout → body limit.
+
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::extract::{MatchedPath, Request};
+use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tracing::Instrument;
+
+use crate::Problem;
+use crate::settings::MAX_BODY_BYTES;
+
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+#[derive(Debug, Clone)]
+pub struct HttpConfig {
+    pub cors_origins: Vec<String>,
+    /// A request (body included) that takes longer is answered 503.
+    pub request_timeout: Duration,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        HttpConfig {
+            cors_origins: Vec::new(),
+            request_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// The request id of this request, for handlers that want to log or echo it.
+#[derive(Debug, Clone)]
+pub struct RequestId(pub HeaderValue);
+
+/// Wraps `router` (all routes and the fallback) in the shared middleware.
+pub fn apply<S>(router: Router<S>, config: &HttpConfig) -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+{
+    let timeout = config.request_timeout;
+    router
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(middleware::from_fn(limit_body))
+        .layer(middleware::from_fn(move |req: Request, next: Next| {
+            enforce_timeout(timeout, req, next)
+        }))
+        .layer(cors(&config.cors_origins))
+        .layer(CatchPanicLayer::custom(panic_response))
+        .layer(middleware::from_fn(observe))
+        .layer(middleware::from_fn(request_id))
+}
+
+/// Echoes a client's `X-Request-Id` of 1–128 visible ASCII characters, else makes one.
+async fn request_id(mut req: Request, next: Next) -> Response {
+    let id = req
+        .headers()
+        .get(&REQUEST_ID)
+        .filter(|v| is_acceptable_request_id(v.as_bytes()))
+        .cloned()
+        .unwrap_or_else(|| {
+            HeaderValue::from_str(&uuid::Uuid::new_v4().to_string())
+                .unwrap_or(HeaderValue::from_static("unknown"))
+        });
+    req.extensions_mut().insert(RequestId(id.clone()));
+    let mut response = next.run(req).await;
+    response.headers_mut().insert(REQUEST_ID, id);
+    response
+}
+
+pub fn is_acceptable_request_id(bytes: &[u8]) -> bool {
+    (1..=128).contains(&bytes.len()) && bytes.iter().all(|b| (0x21..=0x7e).contains(b))
+}
+
+/// One span per request (request id, method, route, status, latency) and the HTTP metrics.
+async fn observe(req: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = req.method().clone();
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_else(|| "unmatched".to_owned());
+    let request_id = req
+        .extensions()
+        .get::<RequestId>()
+        .and_then(|id| id.0.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let span = tracing::info_span!(
+        "request",
+        request_id = %request_id,
+        method = %method,
+        route = %route,
+        status = tracing::field::Empty,
+        user_id = tracing::field::Empty,
+    );
+    let response = next.run(req).instrument(span.clone()).await;
+    let status = response.status();
+    let elapsed = started.elapsed();
+    span.record("status", status.as_u16());
+    let _entered = span.enter();
+    if status.is_server_error() {
+        tracing::error!(latency_ms = elapsed.as_secs_f64() * 1e3, "request failed");
+    } else {
+        tracing::info!(latency_ms = elapsed.as_secs_f64() * 1e3, "request completed");
+    }
+    crate::metrics::record_request(method.as_str(), &route, status.as_u16(), elapsed);
+    response
+}
+
+/// A body announced larger than the limit is refused before a byte of it is read; one that
+/// arrives larger without announcing it is cut off by `DefaultBodyLimit` in the extractors.
+async fn limit_body(req: Request, next: Next) -> Response {
+    let announced = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if announced.is_some_and(|len| len > MAX_BODY_BYTES as u64) {
+        return crate::json::too_large().into_response();
+    }
+    next.run(req).await
+}
+
+async fn enforce_timeout(timeout: Duration, req: Request, next: Next) -> Response {
+    match tokio::time::timeout(timeout, next.run(req)).await {
+        Ok(response) => response,
+        Err(_) => Problem::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "timeout",
+            "the request took too long and was abandoned",
+        )
+        .into_response(),
+    }
+}
+
+fn cors(origins: &[String]) -> CorsLayer {
+    let allowed: Vec<HeaderValue> = origins
+        .iter()
+        .filter_map(|o| HeaderValue::from_str(o).ok())
+        .collect();
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::list(allowed))
+        .allow_methods([
+            Method::GET,
+            Method::POST,
+            Method::PUT,
+            Method::PATCH,
+            Method::DELETE,
+        ])
+        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE, REQUEST_ID])
+        .expose_headers([REQUEST_ID, header::LOCATION, header::RETRY_AFTER])
+        .max_age(Duration::from_secs(600))
+}
+
+fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    tracing::error!("a handler panicked");
+    internal_error()
+}
+
+/// A 500 that says nothing of its cause (which goes to the log).
+pub fn internal_error() -> Response {
+    Problem::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "internal",
+        "the server could not complete the request",
+    )
+    .into_response()
+}
+
+async fn not_found() -> Response {
+    Problem::new(StatusCode::NOT_FOUND, "not-found", "no such resource").into_response()
+}
+
+/// A 405 problem for a known path with an unsupported method.
+pub async fn method_not_allowed() -> Response {
+    Problem::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method-not-allowed",
+        "this resource does not support that method",
+    )
+    .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_ids_are_visible_ascii_up_to_128() {
+        assert!(is_acceptable_request_id(b"abc-123"));
+        assert!(is_acceptable_request_id(&[b'x'; 128]));
+        assert!(!is_acceptable_request_id(&[b'x'; 129]));
+        assert!(!is_acceptable_request_id(b""));
+        assert!(!is_acceptable_request_id(b"has space"));
+        assert!(!is_acceptable_request_id("é".as_bytes()));
+    }
+}
