@@ -9,6 +9,7 @@ pub mod healthcheck;
 pub mod json;
 pub mod layers;
 pub mod metrics;
+pub mod openapi;
 pub mod serve;
 pub mod settings;
 pub mod telemetry;
