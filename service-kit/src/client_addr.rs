@@ -7,10 +7,12 @@ use axum::extract::ConnectInfo;
 use axum::http::HeaderMap;
 use axum::http::request::Parts;
 
-pub fn client_addr(headers: &HeaderMap, peer: Option<SocketAddr>, trust_forwarded_for: bool) -> Option<IpAddr> {
-    if trust_forwarded_for
-        && let Some(forwarded) = last_forwarded_for(headers)
-    {
+pub fn client_addr(
+    headers: &HeaderMap,
+    peer: Option<SocketAddr>,
+    trust_forwarded_for: bool,
+) -> Option<IpAddr> {
+    if trust_forwarded_for && let Some(forwarded) = last_forwarded_for(headers) {
         return Some(forwarded);
     }
     peer.map(|p| p.ip())

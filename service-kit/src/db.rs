@@ -113,7 +113,9 @@ fn advisory_key(name: &str) -> i64 {
 
 /// Readiness: the database answers a trivial query.
 pub async fn ping(db: &DatabaseConnection) -> Result<(), String> {
-    db.ping().await.map_err(|e| format!("database unreachable: {e}"))
+    db.ping()
+        .await
+        .map_err(|e| format!("database unreachable: {e}"))
 }
 
 /// What a database error means for the client.

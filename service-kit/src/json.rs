@@ -44,8 +44,7 @@ pub fn is_json_content_type(value: &str) -> bool {
         return false;
     };
     kind.eq_ignore_ascii_case("application")
-        && (subtype.eq_ignore_ascii_case("json")
-            || subtype.to_ascii_lowercase().ends_with("+json"))
+        && (subtype.eq_ignore_ascii_case("json") || subtype.to_ascii_lowercase().ends_with("+json"))
 }
 
 impl<T, S> FromRequest<S> for ApiJson<T>
@@ -62,17 +61,22 @@ where
             .and_then(|v| v.to_str().ok())
             .is_some_and(is_json_content_type);
         if !json_type {
-            return Err(InputRejection(Problem::new(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported-media-type",
-                "send the body as JSON with `Content-Type: application/json`",
-            )));
+            return Err(unsupported_media_type());
         }
         let bytes = Bytes::from_request(req, state)
             .await
             .map_err(body_rejection)?;
         parse_json(&bytes).map(ApiJson)
     }
+}
+
+/// 415: the body is not JSON.
+pub fn unsupported_media_type() -> InputRejection {
+    InputRejection(Problem::new(
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "unsupported-media-type",
+        "send the body as JSON with `Content-Type: application/json`",
+    ))
 }
 
 fn body_rejection(rejection: BytesRejection) -> InputRejection {

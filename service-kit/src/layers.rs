@@ -109,7 +109,10 @@ async fn observe(req: Request, next: Next) -> Response {
     if status.is_server_error() {
         tracing::error!(latency_ms = elapsed.as_secs_f64() * 1e3, "request failed");
     } else {
-        tracing::info!(latency_ms = elapsed.as_secs_f64() * 1e3, "request completed");
+        tracing::info!(
+            latency_ms = elapsed.as_secs_f64() * 1e3,
+            "request completed"
+        );
     }
     crate::metrics::record_request(method.as_str(), &route, status.as_u16(), elapsed);
     response

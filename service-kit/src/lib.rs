@@ -10,6 +10,7 @@ pub mod json;
 pub mod layers;
 pub mod metrics;
 pub mod openapi;
+pub mod pagination;
 pub mod serve;
 pub mod settings;
 pub mod telemetry;

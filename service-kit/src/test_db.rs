@@ -33,7 +33,9 @@ impl TestDb {
 
     async fn postgres(base: &str) -> TestDb {
         let name = format!("{TEST_DB_PREFIX}{}", uuid::Uuid::new_v4().simple());
-        let admin = Database::connect(base).await.expect("connect to TEST_DATABASE_URL");
+        let admin = Database::connect(base)
+            .await
+            .expect("connect to TEST_DATABASE_URL");
         admin
             .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
             .await

@@ -1,0 +1,112 @@
+//! User administration: list, get, change role or active state. The last active admin can be
+//! neither demoted nor deactivated; deactivation ends every session.
+
+use std::net::IpAddr;
+
+use sea_orm::{DatabaseConnection, TransactionTrait};
+use serde_json::json;
+use service_kit::timestamp::Timestamp;
+use shared_claims::{AuthError, Permission, Principal, Role};
+
+use super::User;
+use crate::audit::{AuditLog, Event};
+use crate::error::{Error, Result};
+use crate::store::{sessions as session_store, users as store};
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct UserChange {
+    pub role: Option<Role>,
+    pub is_active: Option<bool>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Admin {
+    db: DatabaseConnection,
+    audit: AuditLog,
+}
+
+impl Admin {
+    pub fn new(db: DatabaseConnection, audit: AuditLog) -> Self {
+        Admin { db, audit }
+    }
+
+    /// The token must grant `permission`, and its user must still be an active admin here: a
+    /// demoted admin's unexpired token does not keep admin powers at the issuer.
+    pub async fn authorize(&self, principal: &Principal, permission: Permission) -> Result<()> {
+        principal.require(permission)?;
+        let current = store::by_id(&self.db, principal.user_id()).await?;
+        match current {
+            Some(row) if row.is_active && row.role == Role::Admin.as_str() => Ok(()),
+            _ => Err(AuthError::InsufficientScope(permission).into()),
+        }
+    }
+
+    pub async fn list(&self, offset: u64, limit: u64) -> Result<(Vec<User>, u64)> {
+        let (rows, total) = store::page(&self.db, offset, limit).await?;
+        Ok((rows.iter().map(User::from).collect(), total))
+    }
+
+    pub async fn get(&self, id: &str) -> Result<User> {
+        store::by_id(&self.db, id)
+            .await?
+            .map(|row| User::from(&row))
+            .ok_or(Error::NotFound)
+    }
+
+    pub async fn change(
+        &self,
+        actor: &Principal,
+        id: &str,
+        change: UserChange,
+        ip: Option<IpAddr>,
+    ) -> Result<User> {
+        let now = Timestamp::now().micros();
+        let txn = self.db.begin().await?;
+        let Some(before) = store::by_id(&txn, id).await?.map(|row| User::from(&row)) else {
+            return Err(Error::NotFound);
+        };
+        let role = change.role.unwrap_or(before.role);
+        let is_active = change.is_active.unwrap_or(before.is_active);
+        let was_active_admin = before.is_active && before.role == Role::Admin;
+        let stays_active_admin = is_active && role == Role::Admin;
+        if was_active_admin && !stays_active_admin {
+            let admins = store::active_admin_ids_locked(&txn).await?;
+            if !admins.iter().any(|admin| admin != id) {
+                txn.rollback().await?;
+                return Err(Error::LastAdmin);
+            }
+        }
+        store::set_role_and_active(&txn, id, role.as_str(), is_active, now).await?;
+        if before.is_active && !is_active {
+            session_store::revoke_user_sessions(&txn, id, None, "deactivated", now).await?;
+        }
+        let after = store::by_id(&txn, id)
+            .await?
+            .map(|row| User::from(&row))
+            .ok_or(Error::NotFound)?;
+        txn.commit().await?;
+
+        let by = actor.user_id();
+        if before.role != role {
+            self.audit
+                .record(
+                    Event::RoleChanged,
+                    Some(id),
+                    ip,
+                    json!({"from": before.role, "to": role, "by": by}),
+                )
+                .await;
+        }
+        if before.is_active != is_active {
+            let event = if is_active {
+                Event::Reactivated
+            } else {
+                Event::Deactivated
+            };
+            self.audit
+                .record(event, Some(id), ip, json!({ "by": by }))
+                .await;
+        }
+        Ok(after)
+    }
+}

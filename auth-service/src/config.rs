@@ -1,0 +1,365 @@
+//! Settings: every one an env var with a flag equivalent (`--help` names the env var).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{ArgAction, Args};
+use secrecy::SecretString;
+use service_kit::settings::LogFormat;
+
+#[derive(Debug, Clone, Args)]
+pub struct Settings {
+    /// Address to listen on.
+    #[arg(
+        long,
+        env = "AUTH_LISTEN_ADDR",
+        default_value = "127.0.0.1:8080",
+        global = true
+    )]
+    pub listen_addr: SocketAddr,
+
+    /// `postgres://…` (production) or `sqlite:…` (the embedded default).
+    #[arg(
+        long,
+        env = "AUTH_DATABASE_URL",
+        default_value = "sqlite://data/auth.db?mode=rwc",
+        global = true,
+        hide_env_values = true
+    )]
+    pub database_url: String,
+
+    /// Apply migrations at start.
+    #[arg(long, env = "AUTH_AUTO_MIGRATE", default_value_t = true, action = ArgAction::Set, global = true)]
+    pub auto_migrate: bool,
+
+    /// Pool size on PostgreSQL.
+    #[arg(
+        long,
+        env = "AUTH_DB_MAX_CONNECTIONS",
+        default_value_t = 32,
+        global = true
+    )]
+    pub db_max_connections: u32,
+
+    /// Seconds a request waits for a database connection before it is answered 503.
+    #[arg(
+        long,
+        env = "AUTH_DB_ACQUIRE_TIMEOUT_SECS",
+        default_value_t = 3,
+        global = true
+    )]
+    pub db_acquire_timeout_secs: u64,
+
+    /// `iss` of every token, and the base of the discovery document's URLs.
+    #[arg(
+        long,
+        env = "AUTH_ISSUER",
+        default_value = "http://127.0.0.1:8080",
+        global = true
+    )]
+    pub issuer: String,
+
+    /// `aud` of access tokens.
+    #[arg(long, env = "AUTH_AUDIENCE", default_value = "todo-api", global = true)]
+    pub audience: String,
+
+    #[arg(
+        long,
+        env = "AUTH_ACCESS_TOKEN_TTL_SECS",
+        default_value_t = 900,
+        global = true
+    )]
+    pub access_token_ttl_secs: u64,
+
+    #[arg(
+        long,
+        env = "AUTH_REFRESH_TOKEN_TTL_SECS",
+        default_value_t = 2_592_000,
+        global = true
+    )]
+    pub refresh_token_ttl_secs: u64,
+
+    /// argon2id memory per hash (OWASP: 19 MiB with 2 iterations).
+    #[arg(
+        long,
+        env = "AUTH_ARGON2_MEMORY_KIB",
+        default_value_t = 19_456,
+        global = true
+    )]
+    pub argon2_memory_kib: u32,
+
+    #[arg(
+        long,
+        env = "AUTH_ARGON2_ITERATIONS",
+        default_value_t = 2,
+        global = true
+    )]
+    pub argon2_iterations: u32,
+
+    #[arg(
+        long,
+        env = "AUTH_ARGON2_PARALLELISM",
+        default_value_t = 1,
+        global = true
+    )]
+    pub argon2_parallelism: u32,
+
+    /// Hashes running at once (default: one per core); more requests wait in a bounded queue.
+    #[arg(long, env = "AUTH_ARGON2_CONCURRENCY", global = true)]
+    pub argon2_concurrency: Option<usize>,
+
+    /// Requests waiting for a hash beyond this many are answered 503 with `Retry-After`.
+    #[arg(
+        long,
+        env = "AUTH_ARGON2_MAX_QUEUE",
+        default_value_t = 2_048,
+        global = true
+    )]
+    pub argon2_max_queue: usize,
+
+    /// Create this admin at start if absent (idempotent).
+    #[arg(long, env = "AUTH_BOOTSTRAP_ADMIN_EMAIL", global = true)]
+    pub bootstrap_admin_email: Option<String>,
+
+    #[arg(
+        long,
+        env = "AUTH_BOOTSTRAP_ADMIN_PASSWORD",
+        hide_env_values = true,
+        global = true
+    )]
+    pub bootstrap_admin_password: Option<SecretString>,
+
+    #[arg(
+        long,
+        env = "AUTH_RESET_TOKEN_TTL_SECS",
+        default_value_t = 900,
+        global = true
+    )]
+    pub reset_token_ttl_secs: u64,
+
+    /// Reset tokens are POSTed here as `{email, token, expires_at}`; unset, the reset link is
+    /// written to the log (development only).
+    #[arg(long, env = "AUTH_RESET_WEBHOOK_URL", global = true)]
+    pub reset_webhook_url: Option<String>,
+
+    /// Base64 of 32 random bytes; encrypts private keys at rest. Required on PostgreSQL unless
+    /// AUTH_INSECURE_DEV=true.
+    #[arg(
+        long,
+        env = "AUTH_KEY_ENCRYPTION_KEY",
+        hide_env_values = true,
+        global = true
+    )]
+    pub key_encryption_key: Option<SecretString>,
+
+    /// Without AUTH_KEY_ENCRYPTION_KEY (SQLite, or AUTH_INSECURE_DEV), the key-encryption key is
+    /// generated into this file [default: `auth.kek` beside the SQLite file, else `data/auth.kek`].
+    #[arg(long, env = "AUTH_DEV_KEY_FILE", global = true)]
+    pub dev_key_file: Option<PathBuf>,
+
+    /// Allow PostgreSQL without AUTH_KEY_ENCRYPTION_KEY (development only).
+    #[arg(long, env = "AUTH_INSECURE_DEV", default_value_t = false, action = ArgAction::Set, global = true)]
+    pub insecure_dev: bool,
+
+    /// A new key is published at once and signs only this long after its creation.
+    #[arg(
+        long,
+        env = "AUTH_SIGNING_KEY_PRE_PUBLISH_SECS",
+        default_value_t = 600,
+        global = true
+    )]
+    pub signing_key_pre_publish_secs: u64,
+
+    /// How often a replica re-reads key states from the database.
+    #[arg(
+        long,
+        env = "AUTH_KEY_REFRESH_SECS",
+        default_value_t = 30,
+        global = true
+    )]
+    pub key_refresh_secs: u64,
+
+    #[arg(long, env = "AUTH_RSA_BITS", default_value_t = 2048, global = true)]
+    pub rsa_bits: usize,
+
+    /// Comma-separated origins allowed by CORS.
+    #[arg(long, env = "AUTH_CORS_ORIGINS", default_value = "", global = true)]
+    pub cors_origins: String,
+
+    /// Take the client address from the right-most `X-Forwarded-For` entry.
+    #[arg(long, env = "AUTH_TRUST_FORWARDED_FOR", default_value_t = false, action = ArgAction::Set, global = true)]
+    pub trust_forwarded_for: bool,
+
+    /// Failed logins per account within the window before 429.
+    #[arg(
+        long,
+        env = "AUTH_LOGIN_MAX_FAILURES",
+        default_value_t = 10,
+        global = true
+    )]
+    pub login_max_failures: u32,
+
+    /// Failed logins per client address within the window before 429.
+    #[arg(
+        long,
+        env = "AUTH_LOGIN_MAX_FAILURES_PER_ADDR",
+        default_value_t = 100,
+        global = true
+    )]
+    pub login_max_failures_per_addr: u32,
+
+    #[arg(
+        long,
+        env = "AUTH_LOGIN_FAILURE_WINDOW_SECS",
+        default_value_t = 900,
+        global = true
+    )]
+    pub login_failure_window_secs: u64,
+
+    /// Registrations per client address per minute.
+    #[arg(
+        long,
+        env = "AUTH_REGISTER_PER_ADDR_PER_MIN",
+        default_value_t = 300,
+        global = true
+    )]
+    pub register_per_addr_per_min: u32,
+
+    /// Refreshes per client address per minute.
+    #[arg(
+        long,
+        env = "AUTH_REFRESH_PER_ADDR_PER_MIN",
+        default_value_t = 1_200,
+        global = true
+    )]
+    pub refresh_per_addr_per_min: u32,
+
+    /// Refreshes per account per minute.
+    #[arg(
+        long,
+        env = "AUTH_REFRESH_PER_ACCOUNT_PER_MIN",
+        default_value_t = 120,
+        global = true
+    )]
+    pub refresh_per_account_per_min: u32,
+
+    /// Password-reset requests per client address per minute.
+    #[arg(
+        long,
+        env = "AUTH_FORGOT_PER_ADDR_PER_MIN",
+        default_value_t = 60,
+        global = true
+    )]
+    pub forgot_per_addr_per_min: u32,
+
+    /// Password-reset requests per email address per hour.
+    #[arg(
+        long,
+        env = "AUTH_FORGOT_PER_ACCOUNT_PER_HOUR",
+        default_value_t = 10,
+        global = true
+    )]
+    pub forgot_per_account_per_hour: u32,
+
+    /// `pretty` or `json`.
+    #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty, global = true)]
+    pub log_format: LogFormat,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("invalid setting {name}: {reason}")]
+pub struct SettingsError {
+    pub name: &'static str,
+    pub reason: String,
+}
+
+fn invalid(name: &'static str, reason: impl Into<String>) -> SettingsError {
+    SettingsError {
+        name,
+        reason: reason.into(),
+    }
+}
+
+impl Settings {
+    /// Defaults, as if no env var or flag were given; for tests and tools.
+    pub fn defaults() -> Settings {
+        use clap::{Command, FromArgMatches};
+        let matches = Settings::augment_args(Command::new("defaults"))
+            .no_binary_name(true)
+            .try_get_matches_from(std::iter::empty::<String>());
+        match matches.and_then(|m| Settings::from_arg_matches(&m)) {
+            Ok(settings) => settings,
+            // startup: the defaults above are literals that parse.
+            #[allow(clippy::panic)]
+            Err(e) => panic!("default settings do not parse: {e}"),
+        }
+    }
+
+    pub fn validate(&self) -> Result<(), SettingsError> {
+        url::Url::parse(&self.issuer).map_err(|e| invalid("AUTH_ISSUER", e.to_string()))?;
+        if self.audience.is_empty() {
+            return Err(invalid("AUTH_AUDIENCE", "must not be empty"));
+        }
+        if self.audience == self.issuer {
+            return Err(invalid(
+                "AUTH_AUDIENCE",
+                "must differ from AUTH_ISSUER (refresh tokens are for the issuer)",
+            ));
+        }
+        if self.rsa_bits < 2048 || self.rsa_bits > 8192 {
+            return Err(invalid("AUTH_RSA_BITS", "must be between 2048 and 8192"));
+        }
+        if self.access_token_ttl_secs == 0 || self.refresh_token_ttl_secs == 0 {
+            return Err(invalid("AUTH_*_TOKEN_TTL_SECS", "must be positive"));
+        }
+        if self.reset_token_ttl_secs == 0 {
+            return Err(invalid("AUTH_RESET_TOKEN_TTL_SECS", "must be positive"));
+        }
+        if self.key_refresh_secs == 0 {
+            return Err(invalid("AUTH_KEY_REFRESH_SECS", "must be positive"));
+        }
+        if self.login_max_failures == 0 || self.login_max_failures_per_addr == 0 {
+            return Err(invalid("AUTH_LOGIN_MAX_FAILURES*", "must be positive"));
+        }
+        if self.login_failure_window_secs == 0 {
+            return Err(invalid(
+                "AUTH_LOGIN_FAILURE_WINDOW_SECS",
+                "must be positive",
+            ));
+        }
+        argon2::Params::new(
+            self.argon2_memory_kib,
+            self.argon2_iterations,
+            self.argon2_parallelism,
+            None,
+        )
+        .map_err(|e| invalid("AUTH_ARGON2_*", e.to_string()))?;
+        if let Some(url) = &self.reset_webhook_url {
+            url::Url::parse(url).map_err(|e| invalid("AUTH_RESET_WEBHOOK_URL", e.to_string()))?;
+        }
+        service_kit::settings::parse_origins(&self.cors_origins)
+            .map_err(|e| invalid("AUTH_CORS_ORIGINS", e))?;
+        Ok(())
+    }
+
+    pub fn is_sqlite(&self) -> bool {
+        self.database_url.starts_with("sqlite:")
+    }
+
+    /// The issuer without a trailing slash, for building URLs under it.
+    pub fn issuer_base(&self) -> &str {
+        self.issuer.trim_end_matches('/')
+    }
+
+    pub fn db_config(&self) -> service_kit::db::DbConfig {
+        let mut config = service_kit::db::DbConfig::new(self.database_url.clone());
+        config.max_connections = self.db_max_connections;
+        config.acquire_timeout = std::time::Duration::from_secs(self.db_acquire_timeout_secs);
+        config
+    }
+
+    /// Longest a token we signed can live: a retired key stays published this long.
+    pub fn longest_token_ttl_secs(&self) -> u64 {
+        self.access_token_ttl_secs.max(self.refresh_token_ttl_secs)
+    }
+}

@@ -1,0 +1,115 @@
+//! The bearer's own account: profile and password.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use secrecy::SecretString;
+use serde::Deserialize;
+use service_kit::Problem;
+use service_kit::json::ApiJson;
+use shared_claims::{Permission, Principal};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::client::ClientIp;
+use super::dto::{UserBody, some_or_null};
+use super::state::AppState;
+use crate::error::Result;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(get_profile, patch_profile))
+        .routes(routes!(change_password))
+}
+
+/// The bearer's profile.
+#[utoipa::path(get, path = "/api/auth/profile", tag = "account", security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Profile", body = UserBody),
+        (status = 401, description = "No or invalid token", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "The account no longer exists", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Unavailable", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn get_profile(
+    State(state): State<AppState>,
+    principal: Principal,
+) -> Result<axum::Json<UserBody>> {
+    principal.require(Permission::ManageOwnAccount)?;
+    Ok(axum::Json(
+        state.accounts.get(principal.user_id()).await?.into(),
+    ))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ProfilePatch {
+    /// `null` or `""` clears it.
+    #[serde(default, deserialize_with = "some_or_null")]
+    #[schema(value_type = Option<String>, max_length = 100)]
+    pub first_name: Option<Option<String>>,
+    #[serde(default, deserialize_with = "some_or_null")]
+    #[schema(value_type = Option<String>, max_length = 100)]
+    pub last_name: Option<Option<String>>,
+}
+
+/// Changes the bearer's names.
+#[utoipa::path(patch, path = "/api/auth/profile", tag = "account", security(("bearer" = [])), request_body = ProfilePatch,
+    responses(
+        (status = 200, description = "Profile", body = UserBody),
+        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No or invalid token", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "The account no longer exists", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Unavailable", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn patch_profile(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiJson(body): ApiJson<ProfilePatch>,
+) -> Result<axum::Json<UserBody>> {
+    principal.require(Permission::ManageOwnAccount)?;
+    let user = state
+        .accounts
+        .update_profile(principal.user_id(), body.first_name, body.last_name)
+        .await?;
+    Ok(axum::Json(user.into()))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct PasswordChange {
+    pub current_password: String,
+    #[schema(min_length = 8, max_length = 128)]
+    pub new_password: String,
+}
+
+/// Changes the bearer's password; the user's other sessions end.
+#[utoipa::path(post, path = "/api/auth/password/change", tag = "account", security(("bearer" = [])), request_body = PasswordChange,
+    responses(
+        (status = 204, description = "Changed"),
+        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No or invalid token", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "The account no longer exists", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Wrong current password or a refused new one", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Unavailable", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn change_password(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    principal: Principal,
+    ApiJson(body): ApiJson<PasswordChange>,
+) -> Result<StatusCode> {
+    principal.require(Permission::ManageOwnAccount)?;
+    state
+        .sessions
+        .change_password(
+            &principal,
+            SecretString::from(body.current_password),
+            SecretString::from(body.new_password),
+            ip,
+        )
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,196 @@
+//! User administration and the audit log (admins only).
+
+use axum::extract::{Path, State};
+use serde::{Deserialize, Serialize};
+use service_kit::Problem;
+use service_kit::json::{ApiJson, ApiQuery};
+use service_kit::pagination::{Page, Pagination};
+use service_kit::timestamp::Timestamp;
+use shared_claims::{Permission, Principal, Role};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::client::ClientIp;
+use super::dto::{UserBody, UserList};
+use super::state::AppState;
+use crate::accounts::admin::UserChange;
+use crate::error::{Error, Result};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_users))
+        .routes(routes!(get_user, patch_user))
+        .routes(routes!(audit))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageParams {
+    /// 1 or more [1].
+    #[param(minimum = 1)]
+    pub page: Option<i64>,
+    /// 1 to 100 [20].
+    #[param(minimum = 1, maximum = 100)]
+    pub per_page: Option<i64>,
+}
+
+/// Every user, newest first.
+#[utoipa::path(get, path = "/api/admin/users", tag = "admin", params(PageParams), security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Users", body = UserList),
+        (status = 401, description = "No or invalid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid page", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Unavailable", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn list_users(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiQuery(query): ApiQuery<PageParams>,
+) -> Result<axum::Json<UserList>> {
+    state
+        .admin
+        .authorize(&principal, Permission::ManageUsers)
+        .await?;
+    let page = Page::from_query(query.page, query.per_page).map_err(Error::Validation)?;
+    let (users, total) = state.admin.list(page.offset(), page.limit()).await?;
+    Ok(axum::Json(UserList {
+        users: users.into_iter().map(UserBody::from).collect(),
+        pagination: page.pagination(total),
+    }))
+}
+
+/// One user.
+#[utoipa::path(get, path = "/api/admin/users/{id}", tag = "admin", params(("id" = String, Path)), security(("bearer" = [])),
+    responses(
+        (status = 200, description = "User", body = UserBody),
+        (status = 401, description = "No or invalid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such user", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Unavailable", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn get_user(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> Result<axum::Json<UserBody>> {
+    state
+        .admin
+        .authorize(&principal, Permission::ManageUsers)
+        .await?;
+    Ok(axum::Json(state.admin.get(&id).await?.into()))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct UserPatch {
+    pub role: Option<Role>,
+    pub is_active: Option<bool>,
+}
+
+/// Changes a user's role or active state. Deactivating ends every session of the user; the
+/// last active admin cannot be demoted or deactivated (409).
+#[utoipa::path(patch, path = "/api/admin/users/{id}", tag = "admin", params(("id" = String, Path)), request_body = UserPatch, security(("bearer" = [])),
+    responses(
+        (status = 200, description = "User", body = UserBody),
+        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No or invalid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such user", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The last active admin", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Unavailable", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn patch_user(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    principal: Principal,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<UserPatch>,
+) -> Result<axum::Json<UserBody>> {
+    state
+        .admin
+        .authorize(&principal, Permission::ManageUsers)
+        .await?;
+    let change = UserChange {
+        role: body.role,
+        is_active: body.is_active,
+    };
+    Ok(axum::Json(
+        state
+            .admin
+            .change(&principal, &id, change, ip)
+            .await?
+            .into(),
+    ))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AuditParams {
+    /// Only this user's events.
+    pub user_id: Option<String>,
+    #[param(minimum = 1)]
+    pub page: Option<i64>,
+    #[param(minimum = 1, maximum = 100)]
+    pub per_page: Option<i64>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuditEventBody {
+    pub id: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub at: Timestamp,
+    pub event: String,
+    pub user_id: Option<String>,
+    pub ip: Option<String>,
+    #[schema(value_type = Object)]
+    pub detail: serde_json::Value,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuditList {
+    pub events: Vec<AuditEventBody>,
+    pub pagination: Pagination,
+}
+
+/// The audit log, newest first.
+#[utoipa::path(get, path = "/api/admin/audit", tag = "admin", params(AuditParams), security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Events", body = AuditList),
+        (status = 401, description = "No or invalid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid page", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Unavailable", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn audit(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiQuery(query): ApiQuery<AuditParams>,
+) -> Result<axum::Json<AuditList>> {
+    state
+        .admin
+        .authorize(&principal, Permission::ReadAudit)
+        .await?;
+    let page = Page::from_query(query.page, query.per_page).map_err(Error::Validation)?;
+    let (events, total) = state
+        .audit
+        .page(query.user_id.as_deref(), page.offset(), page.limit())
+        .await?;
+    Ok(axum::Json(AuditList {
+        events: events
+            .into_iter()
+            .map(|e| AuditEventBody {
+                id: e.id,
+                at: e.at,
+                event: e.event,
+                user_id: e.user_id,
+                ip: e.ip,
+                detail: e.detail,
+            })
+            .collect(),
+        pagination: page.pagination(total),
+    }))
+}

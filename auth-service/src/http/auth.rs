@@ -1,0 +1,206 @@
+//! Register, login, refresh, logout.
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::IntoResponse;
+use secrecy::SecretString;
+use serde::Deserialize;
+use service_kit::Problem;
+use service_kit::json::{ApiJson, is_json_content_type, parse_json};
+use shared_claims::{Permission, Principal, Role};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::client::ClientIp;
+use super::dto::{TokenBody, UserBody};
+use super::state::AppState;
+use crate::accounts::Registration;
+use crate::error::{Error, Result};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(register))
+        .routes(routes!(login))
+        .routes(routes!(refresh))
+        .routes(routes!(logout))
+        .routes(routes!(logout_all))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct RegisterBody {
+    #[schema(format = Email, max_length = 254)]
+    pub email: String,
+    #[schema(min_length = 8, max_length = 128)]
+    pub password: String,
+    #[schema(max_length = 100)]
+    pub first_name: Option<String>,
+    #[schema(max_length = 100)]
+    pub last_name: Option<String>,
+}
+
+/// Creates an account (role `user`).
+#[utoipa::path(post, path = "/api/auth/register", tag = "auth", request_body = RegisterBody,
+    responses(
+        (status = 201, description = "Created", body = UserBody),
+        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Email already registered", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Rate limited", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Unavailable", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn register(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    ApiJson(body): ApiJson<RegisterBody>,
+) -> Result<impl IntoResponse> {
+    state.rates.register(ip)?;
+    let user = state
+        .accounts
+        .register(
+            Registration {
+                email: body.email,
+                password: SecretString::from(body.password),
+                first_name: body.first_name,
+                last_name: body.last_name,
+            },
+            Role::User,
+        )
+        .await?;
+    state
+        .audit
+        .record(
+            crate::audit::Event::Register,
+            Some(&user.id),
+            ip,
+            serde_json::json!({}),
+        )
+        .await;
+    Ok((StatusCode::CREATED, axum::Json(UserBody::from(user))))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct LoginBody {
+    pub email: String,
+    pub password: String,
+}
+
+/// Exchanges an email and password for an access and a refresh token.
+#[utoipa::path(post, path = "/api/auth/login", tag = "auth", request_body = LoginBody,
+    responses(
+        (status = 200, description = "Tokens", body = TokenBody),
+        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Wrong email or password", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Account deactivated", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many failures", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Unavailable", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn login(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    ApiJson(body): ApiJson<LoginBody>,
+) -> Result<axum::Json<TokenBody>> {
+    let grant = state
+        .sessions
+        .login(&body.email, SecretString::from(body.password), ip)
+        .await?;
+    Ok(axum::Json(grant.into()))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct RefreshBody {
+    pub refresh_token: String,
+}
+
+/// Rotates a refresh token: the one sent is spent, a new pair comes back.
+#[utoipa::path(post, path = "/api/auth/refresh", tag = "auth", request_body = RefreshBody,
+    responses(
+        (status = 200, description = "Tokens", body = TokenBody),
+        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Invalid, used, revoked or expired", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Rate limited", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Unavailable", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn refresh(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    ApiJson(body): ApiJson<RefreshBody>,
+) -> Result<axum::Json<TokenBody>> {
+    let grant = state.sessions.refresh(&body.refresh_token, ip).await?;
+    Ok(axum::Json(grant.into()))
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+pub struct LogoutBody {
+    /// Also end the session of this refresh token (if it is the same user's).
+    pub refresh_token: Option<String>,
+}
+
+/// An empty body needs no content type; a non-empty one must be JSON.
+fn optional_json(headers: &HeaderMap, body: &Bytes) -> Result<LogoutBody> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(LogoutBody::default());
+    }
+    let json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(is_json_content_type);
+    if !json {
+        return Err(Error::Input(service_kit::json::unsupported_media_type()));
+    }
+    Ok(parse_json(body)?)
+}
+
+/// Ends the bearer's session: its refresh tokens stop working.
+#[utoipa::path(post, path = "/api/auth/logout", tag = "auth", request_body(content = Option<LogoutBody>),
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Session ended"),
+        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No or invalid token", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Unavailable", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn logout(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    principal: Principal,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<StatusCode> {
+    principal.require(Permission::ManageOwnAccount)?;
+    let body = optional_json(&headers, &body)?;
+    state
+        .sessions
+        .logout(&principal, body.refresh_token.as_deref(), ip)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Ends every session of the bearer's user.
+#[utoipa::path(post, path = "/api/auth/logout-all", tag = "auth", security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Every session ended"),
+        (status = 401, description = "No or invalid token", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Unavailable", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn logout_all(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    principal: Principal,
+) -> Result<StatusCode> {
+    principal.require(Permission::ManageOwnAccount)?;
+    state.sessions.logout_all(&principal, ip).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

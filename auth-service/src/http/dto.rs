@@ -1,0 +1,82 @@
+//! Bodies in and out, with their OpenAPI schemas.
+
+use serde::{Deserialize, Deserializer, Serialize};
+use service_kit::pagination::Pagination;
+use service_kit::timestamp::Timestamp;
+use shared_claims::Role;
+use utoipa::ToSchema;
+
+use crate::accounts::User;
+use crate::sessions::Grant;
+
+/// The contract's user: never a password hash.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserBody {
+    #[schema(format = Uuid)]
+    pub id: String,
+    #[schema(format = Email)]
+    pub email: String,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub role: Role,
+    pub is_active: bool,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Timestamp,
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: Timestamp,
+}
+
+impl From<User> for UserBody {
+    fn from(user: User) -> Self {
+        UserBody {
+            id: user.id,
+            email: user.email,
+            first_name: user.first_name,
+            last_name: user.last_name,
+            role: user.role,
+            is_active: user.is_active,
+            created_at: user.created_at,
+            updated_at: user.updated_at,
+        }
+    }
+}
+
+/// Login and refresh: `{access_token, refresh_token, token_type, expires_in, user}`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokenBody {
+    pub access_token: String,
+    pub refresh_token: String,
+    /// Always `Bearer`.
+    #[schema(example = "Bearer")]
+    pub token_type: &'static str,
+    /// Seconds until the access token expires.
+    pub expires_in: i64,
+    pub user: UserBody,
+}
+
+impl From<Grant> for TokenBody {
+    fn from(grant: Grant) -> Self {
+        TokenBody {
+            access_token: grant.tokens.access_token,
+            refresh_token: grant.tokens.refresh_token,
+            token_type: "Bearer",
+            expires_in: grant.tokens.expires_in,
+            user: grant.user.into(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserList {
+    pub users: Vec<UserBody>,
+    pub pagination: Pagination,
+}
+
+/// Present-and-null is `Some(None)`, absent is `None` (with `#[serde(default)]`).
+pub fn some_or_null<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Some)
+}

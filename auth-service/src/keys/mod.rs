@@ -1,0 +1,244 @@
+//! Signing keys: generated, sealed, stored in the database so every replica signs with the same
+//! active key, published before they sign, retired while their tokens live, then deleted.
+
+pub mod crypto;
+pub mod generate;
+pub mod ring;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use jsonwebtoken::EncodingKey;
+use sea_orm::DatabaseConnection;
+use serde_json::json;
+use service_kit::db::{DbFailure, classify};
+use service_kit::timestamp::Timestamp;
+
+use crate::audit::{AuditLog, Event};
+use crate::error::{Error, Result};
+use crate::store::entities::signing_key::Model;
+use crate::store::keys::{self as store, ACTIVE, NEXT};
+use crypto::KeyEncryptionKey;
+use ring::{KeyRing, PublicKey, SigningKey};
+
+/// Slack past the longest token lifetime before a retired key is deleted (verifiers' leeway).
+const RETIRED_SLACK_SECS: i64 = 300;
+
+#[derive(Debug, Clone)]
+pub struct KeyPolicy {
+    pub rsa_bits: usize,
+    pub pre_publish_secs: u64,
+    /// How long a retired key stays published: the longest token lifetime.
+    pub longest_token_ttl_secs: u64,
+}
+
+#[derive(Debug, Clone)]
+pub struct KeyInfo {
+    pub kid: String,
+    pub state: String,
+    pub created_at: Timestamp,
+    pub activates_at: Timestamp,
+    pub retired_at: Option<Timestamp>,
+}
+
+impl From<&Model> for KeyInfo {
+    fn from(row: &Model) -> Self {
+        KeyInfo {
+            kid: row.kid.clone(),
+            state: row.state.clone(),
+            created_at: Timestamp(row.created_at),
+            activates_at: Timestamp(row.activates_at),
+            retired_at: row.retired_at.map(Timestamp),
+        }
+    }
+}
+
+#[derive(Debug)]
+pub enum Rotation {
+    Published(KeyInfo),
+    /// A key is already waiting to take over; rotating again would only add another.
+    AlreadyPending(KeyInfo),
+}
+
+#[derive(Debug, Clone)]
+pub struct KeyManager {
+    db: DatabaseConnection,
+    kek: Arc<KeyEncryptionKey>,
+    ring: Arc<KeyRing>,
+    policy: KeyPolicy,
+}
+
+impl KeyManager {
+    pub fn new(db: DatabaseConnection, kek: KeyEncryptionKey, policy: KeyPolicy) -> Self {
+        KeyManager {
+            db,
+            kek: Arc::new(kek),
+            ring: Arc::new(KeyRing::default()),
+            policy,
+        }
+    }
+
+    pub fn ring(&self) -> Arc<KeyRing> {
+        Arc::clone(&self.ring)
+    }
+
+    /// Start-up: a first key if the database has none, due promotions, then the keys loaded.
+    /// A stored key that the key-encryption key cannot open stops the start.
+    pub async fn start(&self) -> Result<()> {
+        self.ensure_initial_key().await?;
+        self.maintain().await?;
+        self.reload().await
+    }
+
+    /// Creates the first key, active at once (nothing verifies anything yet). Replicas racing
+    /// here all try; the partial unique index on the active state lets one insert win.
+    async fn ensure_initial_key(&self) -> Result<()> {
+        let keys = store::all(&self.db).await?;
+        if keys.iter().any(|k| k.state == ACTIVE || k.state == NEXT) {
+            return Ok(());
+        }
+        let now = Timestamp::now().micros();
+        let row = self.generate_row(ACTIVE, now, now).await?;
+        let kid = row.kid.clone();
+        match store::insert(&self.db, row).await {
+            Ok(()) => {
+                tracing::info!(%kid, "created the first signing key");
+                Ok(())
+            }
+            Err(e) if classify(&e) == DbFailure::UniqueViolation => {
+                tracing::info!("another replica created the first signing key");
+                Ok(())
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn generate_row(&self, state: &str, created_at: i64, activates_at: i64) -> Result<Model> {
+        let bits = self.policy.rsa_bits;
+        let key = tokio::task::spawn_blocking(move || generate::generate_rsa(bits))
+            .await
+            .map_err(Error::internal)?
+            .map_err(Error::internal)?;
+        let sealed = self
+            .kek
+            .seal(&key.kid, &key.private_pkcs1_der)
+            .map_err(Error::internal)?;
+        Ok(Model {
+            kid: key.kid,
+            state: state.to_owned(),
+            bits: i32::try_from(bits).unwrap_or(i32::MAX),
+            public_n: key.n,
+            public_e: key.e,
+            private_key_encrypted: sealed,
+            created_at,
+            activates_at,
+            retired_at: None,
+            delete_after: None,
+        })
+    }
+
+    /// Publishes a new key that signs after the pre-publication window.
+    pub async fn rotate(&self, audit: &AuditLog) -> Result<Rotation> {
+        let keys = store::all(&self.db).await?;
+        if let Some(pending) = keys.iter().find(|k| k.state == NEXT) {
+            return Ok(Rotation::AlreadyPending(KeyInfo::from(pending)));
+        }
+        let now = Timestamp::now();
+        let pre_publish = i64::try_from(self.policy.pre_publish_secs).unwrap_or(i64::MAX);
+        let row = self
+            .generate_row(NEXT, now.micros(), now.plus_secs(pre_publish).micros())
+            .await?;
+        let info = KeyInfo::from(&row);
+        store::insert(&self.db, row).await?;
+        audit
+            .record(
+                Event::KeyRotated,
+                None,
+                None,
+                json!({"kid": info.kid, "activates_at": info.activates_at}),
+            )
+            .await;
+        Ok(Rotation::Published(info))
+    }
+
+    /// Promotes a `next` key whose time has come and deletes retired keys whose tokens have all
+    /// expired. Safe on every replica at once.
+    pub async fn maintain(&self) -> Result<()> {
+        let now = Timestamp::now();
+        let keys = store::all(&self.db).await?;
+        let due = keys
+            .iter()
+            .filter(|k| k.state == NEXT && k.activates_at <= now.micros())
+            .max_by_key(|k| k.activates_at);
+        if let Some(next) = due {
+            let keep = i64::try_from(self.policy.longest_token_ttl_secs).unwrap_or(i64::MAX);
+            let delete_after = now.plus_secs(keep.saturating_add(RETIRED_SLACK_SECS));
+            if store::promote(&self.db, &next.kid, now.micros(), delete_after.micros()).await? {
+                tracing::info!(kid = %next.kid, "signing key activated");
+            }
+        }
+        let deleted = store::delete_expired(&self.db, now.micros()).await?;
+        if deleted > 0 {
+            tracing::info!(deleted, "deleted retired signing keys");
+        }
+        Ok(())
+    }
+
+    /// Reads every key and replaces the in-memory ring.
+    pub async fn reload(&self) -> Result<()> {
+        let keys = store::all(&self.db).await?;
+        let mut signers = Vec::new();
+        let mut published = Vec::new();
+        for key in &keys {
+            published.push(PublicKey {
+                kid: key.kid.clone(),
+                n: key.public_n.clone(),
+                e: key.public_e.clone(),
+            });
+            if key.state == ACTIVE || key.state == NEXT {
+                let der = self
+                    .kek
+                    .open(&key.kid, &key.private_key_encrypted)
+                    .map_err(|e| Error::Internal(e.to_string()))?;
+                signers.push(SigningKey {
+                    kid: key.kid.clone(),
+                    encoding: EncodingKey::from_rsa_der(&der),
+                    activates_at: key.activates_at,
+                });
+            }
+        }
+        self.ring.replace(signers, &published);
+        Ok(())
+    }
+
+    pub async fn list(&self) -> Result<Vec<KeyInfo>> {
+        Ok(store::all(&self.db)
+            .await?
+            .iter()
+            .map(KeyInfo::from)
+            .collect())
+    }
+
+    /// Every `every`: promotions, deletions and a reload, so each replica switches keys by
+    /// itself. A failure is logged and the keys held keep serving.
+    pub fn spawn_maintenance(&self, every: Duration) -> tokio::task::JoinHandle<()> {
+        let manager = self.clone();
+        tokio::spawn(async move {
+            let mut ticker = tokio::time::interval(every);
+            ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            ticker.tick().await;
+            loop {
+                ticker.tick().await;
+                let result = async {
+                    manager.maintain().await?;
+                    manager.reload().await
+                }
+                .await;
+                if let Err(error) = result {
+                    metrics::counter!("key_refresh_failures_total").increment(1);
+                    tracing::error!(%error, "refreshing signing keys failed; keeping the keys held");
+                }
+            }
+        })
+    }
+}

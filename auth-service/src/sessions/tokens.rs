@@ -1,0 +1,104 @@
+//! Minting the contract's tokens: RS256 with the ring's current key, `typ` per RFC 9068.
+
+use std::sync::Arc;
+
+use jsonwebtoken::{Algorithm, Header};
+use shared_claims::{ACCESS_TOKEN_TYPE, AccessClaims, Audience, REFRESH_TOKEN_TYPE, RefreshClaims};
+
+use crate::accounts::User;
+use crate::error::{Error, Result};
+use crate::keys::ring::KeyRing;
+
+#[derive(Debug, Clone)]
+pub struct TokenPolicy {
+    pub issuer: String,
+    pub audience: String,
+    pub access_ttl_secs: i64,
+    pub refresh_ttl_secs: i64,
+}
+
+/// A freshly signed access and refresh token.
+#[derive(Debug)]
+pub struct TokenPair {
+    pub access_token: String,
+    pub refresh_token: String,
+    pub refresh_jti: String,
+    /// Seconds since the epoch.
+    pub refresh_expires_at: i64,
+    pub expires_in: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct TokenIssuer {
+    ring: Arc<KeyRing>,
+    policy: Arc<TokenPolicy>,
+}
+
+impl TokenIssuer {
+    pub fn new(ring: Arc<KeyRing>, policy: TokenPolicy) -> Self {
+        TokenIssuer {
+            ring,
+            policy: Arc::new(policy),
+        }
+    }
+
+    pub fn policy(&self) -> &TokenPolicy {
+        &self.policy
+    }
+
+    /// Signs both tokens for `user` in session `sid` at `now` (seconds). RSA signing takes
+    /// about a millisecond per token, so it runs on the blocking pool, off the request workers.
+    pub async fn issue(&self, user: &User, sid: &str, now: i64) -> Result<TokenPair> {
+        let signer = self
+            .ring
+            .signer(now.saturating_mul(1_000_000))
+            .ok_or_else(|| Error::internal("no signing key is active"))?;
+        let policy = Arc::clone(&self.policy);
+        let refresh_jti = uuid::Uuid::new_v4().to_string();
+        let access = AccessClaims {
+            iss: policy.issuer.clone(),
+            sub: user.id.clone(),
+            aud: Audience::One(policy.audience.clone()),
+            exp: now + policy.access_ttl_secs,
+            iat: now,
+            nbf: now,
+            jti: uuid::Uuid::new_v4().to_string(),
+            role: user.role,
+            email: user.email.clone(),
+            sid: sid.to_owned(),
+        };
+        let refresh = RefreshClaims {
+            iss: policy.issuer.clone(),
+            sub: user.id.clone(),
+            aud: Audience::One(policy.issuer.clone()),
+            exp: now + policy.refresh_ttl_secs,
+            iat: now,
+            jti: refresh_jti.clone(),
+            sid: sid.to_owned(),
+        };
+        let refresh_expires_at = refresh.exp;
+        let (access_token, refresh_token) = tokio::task::spawn_blocking(move || {
+            let header = |typ: &str| {
+                let mut header = Header::new(Algorithm::RS256);
+                header.typ = Some(typ.to_owned());
+                header.kid = Some(signer.kid.clone());
+                header
+            };
+            let access =
+                jsonwebtoken::encode(&header(ACCESS_TOKEN_TYPE), &access, &signer.encoding)?;
+            let refresh =
+                jsonwebtoken::encode(&header(REFRESH_TOKEN_TYPE), &refresh, &signer.encoding)?;
+            Ok::<_, jsonwebtoken::errors::Error>((access, refresh))
+        })
+        .await
+        .map_err(Error::internal)?
+        .map_err(Error::internal)?;
+        Ok(TokenPair {
+            access_token,
+            refresh_token,
+            refresh_jti,
+            refresh_expires_at,
+            expires_in: policy.access_ttl_secs,
+        })
+    }
+}

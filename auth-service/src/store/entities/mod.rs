@@ -1,0 +1,8 @@
+//! sea-orm entities, one per table. Times are microseconds since the epoch.
+
+pub mod audit_event;
+pub mod refresh_token;
+pub mod reset_token;
+pub mod session;
+pub mod signing_key;
+pub mod user;

@@ -1,0 +1,73 @@
+//! Signing keys and their states.
+
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    TransactionTrait,
+};
+
+use super::entities::signing_key::{self, Entity as SigningKeys, Model};
+
+pub const NEXT: &str = "next";
+pub const ACTIVE: &str = "active";
+pub const RETIRED: &str = "retired";
+
+pub async fn all(db: &impl ConnectionTrait) -> Result<Vec<Model>, DbErr> {
+    SigningKeys::find()
+        .order_by_asc(signing_key::Column::CreatedAt)
+        .all(db)
+        .await
+}
+
+pub async fn insert(db: &impl ConnectionTrait, row: Model) -> Result<(), DbErr> {
+    SigningKeys::insert(signing_key::ActiveModel::from(row))
+        .exec(db)
+        .await
+        .map(|_| ())
+}
+
+/// Makes `next_kid` the active key and retires the current one, in one transaction whose
+/// conditional updates let exactly one of several racing replicas do it.
+pub async fn promote(
+    db: &DatabaseConnection,
+    next_kid: &str,
+    now: i64,
+    retired_delete_after: i64,
+) -> Result<bool, DbErr> {
+    let txn = db.begin().await?;
+    SigningKeys::update_many()
+        .col_expr(signing_key::Column::State, Expr::value(RETIRED))
+        .col_expr(signing_key::Column::RetiredAt, Expr::value(now))
+        .col_expr(
+            signing_key::Column::DeleteAfter,
+            Expr::value(retired_delete_after),
+        )
+        .filter(signing_key::Column::State.eq(ACTIVE))
+        .filter(signing_key::Column::Kid.ne(next_kid))
+        .exec(&txn)
+        .await?;
+    let activated = SigningKeys::update_many()
+        .col_expr(signing_key::Column::State, Expr::value(ACTIVE))
+        .filter(signing_key::Column::Kid.eq(next_kid))
+        .filter(signing_key::Column::State.eq(NEXT))
+        .exec(&txn)
+        .await?
+        .rows_affected
+        == 1;
+    if activated {
+        txn.commit().await?;
+    } else {
+        txn.rollback().await?;
+    }
+    Ok(activated)
+}
+
+/// Deletes retired keys whose last token has expired.
+pub async fn delete_expired(db: &impl ConnectionTrait, now: i64) -> Result<u64, DbErr> {
+    Ok(SigningKeys::delete_many()
+        .filter(signing_key::Column::State.eq(RETIRED))
+        .filter(signing_key::Column::DeleteAfter.lt(now))
+        .exec(db)
+        .await?
+        .rows_affected)
+}

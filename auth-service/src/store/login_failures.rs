@@ -1,0 +1,77 @@
+//! Login-failure counters shared by every replica: one row per account or address, a fixed
+//! window that starts at its first failure.
+//!
+//! An attempt reserves its slot *before* the password is checked, with one conditional upsert,
+//! so N replicas racing on one account can never let through more than the limit: the database
+//! decides, under the row's lock, whether the count is still below it.
+
+use sea_orm::{ConnectionTrait, DbErr, Value};
+
+use super::statement;
+
+/// Takes a slot for `key` if fewer than `max` were taken in the window (a window older than
+/// `window` starts over). `Ok(None)` when the limit is reached.
+pub async fn reserve(
+    db: &impl ConnectionTrait,
+    key: &str,
+    max: u32,
+    window_micros: i64,
+    now: i64,
+) -> Result<Option<i64>, DbErr> {
+    let sql = "INSERT INTO login_failures (bucket, window_start, count) VALUES ($1, $2, 1) \
+         ON CONFLICT (bucket) DO UPDATE SET \
+           count = CASE WHEN login_failures.window_start <= $3 THEN 1 ELSE login_failures.count + 1 END, \
+           window_start = CASE WHEN login_failures.window_start <= $3 THEN $2 ELSE login_failures.window_start END \
+         WHERE login_failures.window_start <= $3 OR login_failures.count < $4 \
+         RETURNING window_start";
+    let values: Vec<Value> = vec![
+        key.into(),
+        now.into(),
+        (now - window_micros).into(),
+        i32::try_from(max).unwrap_or(i32::MAX).into(),
+    ];
+    let row = db
+        .query_one_raw(statement(db.get_database_backend(), sql, values))
+        .await?;
+    row.map(|r| r.try_get::<i64>("", "window_start"))
+        .transpose()
+}
+
+/// When the window of a full `key` started.
+pub async fn window_start(db: &impl ConnectionTrait, key: &str) -> Result<Option<i64>, DbErr> {
+    let sql = "SELECT window_start FROM login_failures WHERE bucket = $1";
+    let row = db
+        .query_one_raw(statement(db.get_database_backend(), sql, vec![key.into()]))
+        .await?;
+    row.map(|r| r.try_get::<i64>("", "window_start"))
+        .transpose()
+}
+
+/// Gives back a slot that turned out not to be a failure.
+pub async fn release(db: &impl ConnectionTrait, key: &str) -> Result<(), DbErr> {
+    let sql = "UPDATE login_failures SET count = count - 1 WHERE bucket = $1 AND count > 0";
+    db.execute_raw(statement(db.get_database_backend(), sql, vec![key.into()]))
+        .await
+        .map(|_| ())
+}
+
+/// Forgets every failure of `key` (a successful login clears the account's count).
+pub async fn clear(db: &impl ConnectionTrait, key: &str) -> Result<(), DbErr> {
+    let sql = "DELETE FROM login_failures WHERE bucket = $1";
+    db.execute_raw(statement(db.get_database_backend(), sql, vec![key.into()]))
+        .await
+        .map(|_| ())
+}
+
+/// Drops counters whose window ended before `cutoff`.
+pub async fn purge(db: &impl ConnectionTrait, cutoff: i64) -> Result<u64, DbErr> {
+    let sql = "DELETE FROM login_failures WHERE window_start < $1";
+    Ok(db
+        .execute_raw(statement(
+            db.get_database_backend(),
+            sql,
+            vec![cutoff.into()],
+        ))
+        .await?
+        .rows_affected())
+}
