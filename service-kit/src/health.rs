@@ -20,6 +20,8 @@ pub trait Readiness: Send + Sync + 'static {
 
 /// The health, readiness and metrics routes, with their own state.
 pub fn router<S>(readiness: Arc<dyn Readiness>) -> Router<S> {
+    // Install the recorder now, so that what happens before the first scrape is counted.
+    let _ = crate::metrics::handle();
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))

@@ -145,7 +145,7 @@ impl Sessions {
     async fn open(&self, user: User) -> Result<Grant> {
         let now = Timestamp::now();
         let sid = uuid::Uuid::now_v7().to_string();
-        let tokens = self.issuer.issue(&user, &sid, now.unix_secs()).await?;
+        let tokens = self.issuer.issue(&user, &sid, now).await?;
         let txn = self.db.begin().await?;
         store::insert_session(
             &txn,
@@ -223,10 +223,7 @@ impl Sessions {
             metrics::counter!("refreshes_total", "outcome" => "revoked").increment(1);
             return Err(Error::InvalidRefreshToken);
         };
-        let tokens = self
-            .issuer
-            .issue(&user, &claims.sid, now.unix_secs())
-            .await?;
+        let tokens = self.issuer.issue(&user, &claims.sid, now).await?;
         store::insert_refresh_token(&txn, refresh_row(&tokens, &claims.sid, &user.id, now)).await?;
         store::extend_session(
             &txn,

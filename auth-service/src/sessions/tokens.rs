@@ -5,6 +5,8 @@ use std::sync::Arc;
 use jsonwebtoken::{Algorithm, Header};
 use shared_claims::{ACCESS_TOKEN_TYPE, AccessClaims, Audience, REFRESH_TOKEN_TYPE, RefreshClaims};
 
+use service_kit::timestamp::Timestamp;
+
 use crate::accounts::User;
 use crate::error::{Error, Result};
 use crate::keys::ring::KeyRing;
@@ -46,13 +48,14 @@ impl TokenIssuer {
         &self.policy
     }
 
-    /// Signs both tokens for `user` in session `sid` at `now` (seconds). RSA signing takes
-    /// about a millisecond per token, so it runs on the blocking pool, off the request workers.
-    pub async fn issue(&self, user: &User, sid: &str, now: i64) -> Result<TokenPair> {
+    /// Signs both tokens for `user` in session `sid` at `at`. RSA signing takes about a
+    /// millisecond per token, so it runs on the blocking pool, off the request workers.
+    pub async fn issue(&self, user: &User, sid: &str, at: Timestamp) -> Result<TokenPair> {
         let signer = self
             .ring
-            .signer(now.saturating_mul(1_000_000))
+            .signer(at.micros())
             .ok_or_else(|| Error::internal("no signing key is active"))?;
+        let now = at.unix_secs();
         let policy = Arc::clone(&self.policy);
         let refresh_jti = uuid::Uuid::new_v4().to_string();
         let access = AccessClaims {

@@ -151,7 +151,10 @@ async fn a_key_that_leaves_the_jwks_invalidates_its_cached_tokens() {
 
     server.set_keys(vec![other_key().jwk()]);
     wait_until("the key leaves the cache", || {
-        auth.jwks().unwrap().keys().is_some_and(|k| !k.contains(&key().kid))
+        auth.jwks()
+            .unwrap()
+            .keys()
+            .is_some_and(|k| !k.contains(&key().kid))
     })
     .await;
     assert_eq!(

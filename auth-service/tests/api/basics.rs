@@ -1,0 +1,191 @@
+//! What every endpoint shares: request ids, problem+json, health, metrics, OpenAPI, limits.
+
+use serde_json::{Value, json};
+
+use crate::helpers::*;
+
+#[tokio::test]
+async fn every_response_carries_a_request_id_echoed_when_acceptable() {
+    let app = TestApp::spawn().await;
+    let response = app.client.get(app.url("/healthz")).send().await.unwrap();
+    let generated = response.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(uuid::Uuid::parse_str(&generated).is_ok());
+
+    let response = app
+        .client
+        .get(app.url("/healthz"))
+        .header("x-request-id", "trace-123_ABC")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.headers()["x-request-id"], "trace-123_ABC");
+
+    for unacceptable in ["has space".to_owned(), "x".repeat(129)] {
+        let response = app
+            .client
+            .get(app.url("/api/nowhere"))
+            .header("x-request-id", &unacceptable)
+            .send()
+            .await
+            .unwrap();
+        let id = response.headers()["x-request-id"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert_ne!(id, unacceptable);
+        assert!(uuid::Uuid::parse_str(&id).is_ok());
+        problem(response, 404).await;
+    }
+}
+
+#[tokio::test]
+async fn unknown_routes_are_404_and_wrong_methods_405_as_problems() {
+    let app = TestApp::spawn().await;
+    problem(app.client.get(app.url("/nope")).send().await.unwrap(), 404).await;
+    problem(
+        app.client
+            .delete(app.url("/api/auth/login"))
+            .send()
+            .await
+            .unwrap(),
+        405,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn health_readiness_and_metrics() {
+    let app = TestApp::spawn().await;
+    let health = app.client.get(app.url("/healthz")).send().await.unwrap();
+    assert_eq!(health.status(), 200);
+    let ready = app.client.get(app.url("/readyz")).send().await.unwrap();
+    assert_eq!(ready.status(), 200);
+    app.user("mo@example.com").await;
+    let metrics = app.metrics().await;
+    for name in [
+        "http_requests_total",
+        "http_request_duration_seconds_bucket",
+        "logins_total",
+        "argon2_queue_depth",
+    ] {
+        assert!(metrics.contains(name), "{name} missing");
+    }
+    assert!(metrics.contains(r#"route="/api/auth/login""#));
+}
+
+#[tokio::test]
+async fn bodies_over_64_kib_are_413_before_they_are_read() {
+    let app = TestApp::spawn().await;
+    let big = json!({"email": "a@example.com", "password": "x".repeat(70_000)}).to_string();
+    let response = app
+        .client
+        .post(app.url("/api/auth/register"))
+        .header("content-type", "application/json")
+        .body(big.clone())
+        .send()
+        .await
+        .unwrap();
+    problem(response, 413).await;
+    // Without a Content-Length (chunked), the limit still holds.
+    let status = chunked_post(&app, "/api/auth/register", big.as_bytes()).await;
+    assert_eq!(status, 413);
+}
+
+/// POSTs `body` with `Transfer-Encoding: chunked` over a raw connection; returns the status.
+pub async fn chunked_post(app: &TestApp, path: &str, body: &[u8]) -> u16 {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let addr = app.base.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    for chunk in body.chunks(8_192) {
+        let mut frame = format!("{:x}\r\n", chunk.len()).into_bytes();
+        frame.extend_from_slice(chunk);
+        frame.extend_from_slice(b"\r\n");
+        if stream.write_all(&frame).await.is_err() {
+            break; // the server may close once it has refused the body
+        }
+    }
+    let _ = stream.write_all(b"0\r\n\r\n").await;
+    let mut response = Vec::new();
+    let _ = stream.read_to_end(&mut response).await;
+    let text = String::from_utf8_lossy(&response);
+    text.split_whitespace()
+        .nth(1)
+        .unwrap_or("0")
+        .parse()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn the_openapi_document_is_3_1_and_lists_every_route() {
+    let app = TestApp::spawn().await;
+    let spec: Value = app
+        .client
+        .get(app.url("/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(spec["openapi"].as_str().unwrap().starts_with("3.1"));
+    let paths = spec["paths"].as_object().unwrap();
+    for path in [
+        "/api/auth/register",
+        "/api/auth/login",
+        "/api/auth/refresh",
+        "/api/auth/logout",
+        "/api/auth/logout-all",
+        "/api/auth/profile",
+        "/api/auth/password/change",
+        "/api/auth/password/forgot",
+        "/api/auth/password/reset",
+        "/api/admin/users",
+        "/api/admin/users/{id}",
+        "/api/admin/audit",
+        "/.well-known/jwks.json",
+        "/.well-known/oauth-authorization-server",
+        "/.well-known/openid-configuration",
+    ] {
+        assert!(paths.contains_key(path), "{path} missing");
+    }
+    assert_eq!(
+        app.client
+            .get(app.url("/docs/"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+}
+
+#[tokio::test]
+async fn cors_allows_only_configured_origins() {
+    let app = TestApp::spawn_with(|s| s.cors_origins = "https://app.example.com".into()).await;
+    let preflight = |origin: &'static str| {
+        app.client
+            .request(reqwest::Method::OPTIONS, app.url("/api/auth/login"))
+            .header("origin", origin)
+            .header("access-control-request-method", "POST")
+            .send()
+    };
+    let allowed = preflight("https://app.example.com").await.unwrap();
+    assert_eq!(
+        allowed.headers()["access-control-allow-origin"],
+        "https://app.example.com"
+    );
+    let refused = preflight("https://evil.example.com").await.unwrap();
+    assert!(
+        refused
+            .headers()
+            .get("access-control-allow-origin")
+            .is_none()
+    );
+}

@@ -1,0 +1,364 @@
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use auth_service::{App, Settings};
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use reqwest::{Response, header};
+use serde_json::{Value, json};
+use service_kit::test_db::TestDb;
+
+pub const PASSWORD: &str = "correct horse battery staple";
+
+/// A running auth-service on its own database.
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub settings: Settings,
+    pub db: Arc<TestDb>,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+/// Settings for a test: a fresh database, port 0, a fixed key-encryption key.
+pub fn settings(db: &TestDb) -> Settings {
+    let mut settings = Settings::defaults();
+    settings.database_url = db.url.clone();
+    settings.listen_addr = "127.0.0.1:0".parse().unwrap();
+    settings.key_encryption_key = Some(
+        "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
+            .to_owned()
+            .into(),
+    );
+    settings.issuer = "http://auth.test".into();
+    settings
+}
+
+impl TestApp {
+    pub async fn spawn() -> TestApp {
+        Self::spawn_with(|_| {}).await
+    }
+
+    pub async fn spawn_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
+        let db = Arc::new(TestDb::new().await);
+        let mut settings = settings(&db);
+        configure(&mut settings);
+        Self::start(settings, db).await
+    }
+
+    /// Starts another instance on `settings` (e.g. the same database as a running one).
+    pub async fn start(settings: Settings, db: Arc<TestDb>) -> TestApp {
+        // Quiet unless asked: TEST_LOG=1 RUST_LOG=debug cargo test ...
+        if std::env::var_os("TEST_LOG").is_some() {
+            service_kit::telemetry::init(service_kit::settings::LogFormat::Pretty);
+        }
+        let app = App::build(settings.clone())
+            .await
+            .expect("the service starts");
+        let base = format!("http://{}", app.local_addr());
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(app.run_until_stopped(async {
+            let _ = rx.await;
+        }));
+        TestApp {
+            base,
+            client: reqwest::Client::new(),
+            settings,
+            db,
+            shutdown: Some(tx),
+            task: Some(task),
+        }
+    }
+
+    /// Stops serving (draining in-flight requests) and waits until it has.
+    pub async fn stop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> Response {
+        self.client
+            .post(self.url(path))
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn post_auth(&self, path: &str, token: &str, body: Value) -> Response {
+        self.client
+            .post(self.url(path))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> Response {
+        self.client
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn patch(&self, path: &str, token: &str, body: Value) -> Response {
+        self.client
+            .patch(self.url(path))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn register(&self, email: &str) -> Value {
+        let response = self
+            .post(
+                "/api/auth/register",
+                json!({"email": email, "password": PASSWORD}),
+            )
+            .await;
+        assert_eq!(response.status(), 201, "register {email}");
+        response.json().await.unwrap()
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> Response {
+        self.post(
+            "/api/auth/login",
+            json!({"email": email, "password": password}),
+        )
+        .await
+    }
+
+    /// Registers and logs in; returns the login answer.
+    pub async fn user(&self, email: &str) -> Tokens {
+        self.register(email).await;
+        self.tokens(email, PASSWORD).await
+    }
+
+    pub async fn tokens(&self, email: &str, password: &str) -> Tokens {
+        let response = self.login(email, password).await;
+        let status = response.status();
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(status, 200, "login {email}: {body}");
+        Tokens::from(body)
+    }
+
+    pub async fn refresh(&self, refresh_token: &str) -> Response {
+        self.post(
+            "/api/auth/refresh",
+            json!({ "refresh_token": refresh_token }),
+        )
+        .await
+    }
+
+    /// An admin, created through the bootstrap settings of a second instance is overkill: the
+    /// CLI-free way is the domain API on the same database.
+    pub async fn admin(&self, email: &str) -> Tokens {
+        let db = service_kit::db::connect(&service_kit::db::DbConfig::new(self.db.url.clone()))
+            .await
+            .unwrap();
+        let hasher = auth_service::accounts::hasher::PasswordHasher::new(
+            argon2::Params::new(19_456, 2, 1, None).unwrap(),
+            1,
+            8,
+        )
+        .await
+        .unwrap();
+        auth_service::accounts::Accounts::new(db.clone(), hasher)
+            .ensure_admin(email, PASSWORD.to_owned().into())
+            .await
+            .unwrap();
+        db.close().await.unwrap();
+        self.tokens(email, PASSWORD).await
+    }
+
+    pub async fn metrics(&self) -> String {
+        self.client
+            .get(self.url("/metrics"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    }
+
+    /// The audit events of the log, newest first, as an admin sees them.
+    pub async fn audit_events(&self, admin: &Tokens, user_id: Option<&str>) -> Vec<Value> {
+        let path = match user_id {
+            Some(id) => format!("/api/admin/audit?per_page=100&user_id={id}"),
+            None => "/api/admin/audit?per_page=100".to_owned(),
+        };
+        let body: Value = self.get(&path, &admin.access).await.json().await.unwrap();
+        body["events"].as_array().unwrap().clone()
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Tokens {
+    pub access: String,
+    pub refresh: String,
+    pub user_id: String,
+    pub body: Value,
+}
+
+impl From<Value> for Tokens {
+    fn from(body: Value) -> Self {
+        Tokens {
+            access: body["access_token"].as_str().unwrap().to_owned(),
+            refresh: body["refresh_token"].as_str().unwrap().to_owned(),
+            user_id: body["user"]["id"].as_str().unwrap().to_owned(),
+            body,
+        }
+    }
+}
+
+/// Asserts a problem+json answer with `status`, and returns its body.
+pub async fn problem(response: Response, status: u16) -> Value {
+    assert_eq!(response.status(), status, "status");
+    assert_eq!(
+        response.headers()[header::CONTENT_TYPE],
+        "application/problem+json"
+    );
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["status"], status);
+    for field in ["type", "title", "detail"] {
+        assert!(body[field].is_string(), "problem field {field}: {body}");
+    }
+    body
+}
+
+/// The fields a 422 names.
+pub fn error_fields(problem: &Value) -> Vec<String> {
+    problem["errors"]
+        .as_array()
+        .map(|errors| {
+            errors
+                .iter()
+                .map(|e| e["field"].as_str().unwrap_or_default().to_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The claims of a JWT, unverified (for looking, not for trusting).
+pub fn claims(token: &str) -> Value {
+    use base64::Engine;
+    let payload = token.split('.').nth(1).unwrap();
+    serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload)
+            .unwrap(),
+    )
+    .unwrap()
+}
+
+pub fn header(token: &str) -> Value {
+    use base64::Engine;
+    let header = token.split('.').next().unwrap();
+    serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(header)
+            .unwrap(),
+    )
+    .unwrap()
+}
+
+/// A webhook receiver the test controls: records every JSON body; can answer 500.
+#[derive(Clone)]
+pub struct Webhook {
+    pub addr: SocketAddr,
+    received: Arc<Mutex<Vec<Value>>>,
+    failing: Arc<Mutex<bool>>,
+    attempts: Arc<Mutex<usize>>,
+}
+
+impl Webhook {
+    pub async fn start() -> Webhook {
+        let webhook = Webhook {
+            addr: "127.0.0.1:0".parse().unwrap(),
+            received: Arc::default(),
+            failing: Arc::default(),
+            attempts: Arc::default(),
+        };
+        let listener = tokio::net::TcpListener::bind(webhook.addr).await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let router = axum::Router::new()
+            .route("/hook", axum::routing::post(receive))
+            .with_state(webhook.clone());
+        tokio::spawn(async move { axum::serve(listener, router).await });
+        Webhook { addr, ..webhook }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}/hook", self.addr)
+    }
+
+    pub fn fail(&self, failing: bool) {
+        *self.failing.lock().unwrap() = failing;
+    }
+
+    pub fn received(&self) -> Vec<Value> {
+        self.received.lock().unwrap().clone()
+    }
+
+    pub fn attempts(&self) -> usize {
+        *self.attempts.lock().unwrap()
+    }
+
+    /// Waits for the `n`th delivery and returns it.
+    pub async fn wait_for(&self, n: usize) -> Value {
+        for _ in 0..200 {
+            if let Some(body) = self.received().get(n - 1) {
+                return body.clone();
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        panic!("no webhook delivery #{n}");
+    }
+}
+
+async fn receive(State(webhook): State<Webhook>, Json(body): Json<Value>) -> StatusCode {
+    *webhook.attempts.lock().unwrap() += 1;
+    if *webhook.failing.lock().unwrap() {
+        return StatusCode::INTERNAL_SERVER_ERROR;
+    }
+    webhook.received.lock().unwrap().push(body);
+    StatusCode::NO_CONTENT
+}
+
+pub async fn eventually<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    for _ in 0..200 {
+        if check().await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("timed out waiting until {what}");
+}

@@ -1,0 +1,161 @@
+//! Forgot → 202 always; the token reaches the webhook; reset works once and ends sessions.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::helpers::*;
+
+async fn app_with(webhook: &Webhook) -> TestApp {
+    let url = webhook.url();
+    TestApp::spawn_with(move |s| s.reset_webhook_url = Some(url)).await
+}
+
+async fn forgot(app: &TestApp, email: &str) -> u16 {
+    app.post("/api/auth/password/forgot", json!({ "email": email }))
+        .await
+        .status()
+        .as_u16()
+}
+
+#[tokio::test]
+async fn the_reset_flow_works_once_and_ends_every_session() {
+    let webhook = Webhook::start().await;
+    let app = app_with(&webhook).await;
+    let session = app.user("ann@example.com").await;
+
+    assert_eq!(forgot(&app, " ANN@example.com").await, 202);
+    let delivery = webhook.wait_for(1).await;
+    assert_eq!(delivery["email"], "ann@example.com");
+    let token = delivery["token"].as_str().unwrap().to_owned();
+    assert!(token.len() >= 43, "256 bits of randomness");
+    assert!(delivery["expires_at"].as_str().unwrap().ends_with('Z'));
+
+    let weak = app
+        .post(
+            "/api/auth/password/reset",
+            json!({"token": token, "new_password": "password"}),
+        )
+        .await;
+    assert_eq!(error_fields(&problem(weak, 422).await), ["new_password"]);
+
+    let response = app
+        .post(
+            "/api/auth/password/reset",
+            json!({"token": token, "new_password": "a new long passphrase"}),
+        )
+        .await;
+    assert_eq!(response.status(), 204, "a refused password spent nothing");
+    problem(app.refresh(&session.refresh).await, 401).await;
+    problem(app.login("ann@example.com", PASSWORD).await, 401).await;
+    assert_eq!(
+        app.login("ann@example.com", "a new long passphrase")
+            .await
+            .status(),
+        200
+    );
+
+    let again = app
+        .post(
+            "/api/auth/password/reset",
+            json!({"token": token, "new_password": "yet another passphrase"}),
+        )
+        .await;
+    problem(again, 400).await;
+}
+
+#[tokio::test]
+async fn an_unknown_email_gets_the_same_202_and_nothing_is_sent() {
+    let webhook = Webhook::start().await;
+    let app = app_with(&webhook).await;
+    app.register("ben@example.com").await;
+    assert_eq!(forgot(&app, "nobody@example.com").await, 202);
+    assert_eq!(forgot(&app, "ben@example.com").await, 202);
+    webhook.wait_for(1).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let received = webhook.received();
+    assert_eq!(received.len(), 1);
+    assert_eq!(received[0]["email"], "ben@example.com");
+    problem(
+        app.post(
+            "/api/auth/password/forgot",
+            json!({"email": "not an email"}),
+        )
+        .await,
+        422,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn unknown_and_expired_tokens_are_400() {
+    let webhook = Webhook::start().await;
+    let url = webhook.url();
+    let app = TestApp::spawn_with(move |s| {
+        s.reset_webhook_url = Some(url);
+        s.reset_token_ttl_secs = 1;
+    })
+    .await;
+    app.register("cat@example.com").await;
+    let unknown = app
+        .post(
+            "/api/auth/password/reset",
+            json!({"token": "made-up", "new_password": "a new long passphrase"}),
+        )
+        .await;
+    problem(unknown, 400).await;
+
+    assert_eq!(forgot(&app, "cat@example.com").await, 202);
+    let token = webhook.wait_for(1).await["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    tokio::time::sleep(Duration::from_millis(1_200)).await;
+    let expired = app
+        .post(
+            "/api/auth/password/reset",
+            json!({"token": token, "new_password": "a new long passphrase"}),
+        )
+        .await;
+    problem(expired, 400).await;
+}
+
+#[tokio::test]
+async fn a_webhook_that_fails_is_retried_and_the_202_is_unchanged() {
+    let webhook = Webhook::start().await;
+    webhook.fail(true);
+    let app = app_with(&webhook).await;
+    app.register("dan@example.com").await;
+    let started = std::time::Instant::now();
+    assert_eq!(forgot(&app, "dan@example.com").await, 202);
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "the 202 does not wait for delivery"
+    );
+    eventually("a retry", || async { webhook.attempts() >= 2 }).await;
+    webhook.fail(false);
+    let delivered: Value = webhook.wait_for(1).await;
+    assert_eq!(delivered["email"], "dan@example.com");
+}
+
+#[tokio::test]
+async fn a_webhook_that_is_down_is_logged_and_counted() {
+    // Nothing listens on this port: every attempt fails to connect.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/hook", closed.local_addr().unwrap());
+    drop(closed);
+    let app = TestApp::spawn_with(move |s| s.reset_webhook_url = Some(url)).await;
+    app.register("eve@example.com").await;
+    let failures = |text: &str| -> f64 {
+        text.lines()
+            .filter(|l| l.starts_with("reset_webhook_failures_total") && l.contains("delivery"))
+            .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+            .sum()
+    };
+    let before = failures(&app.metrics().await);
+    assert_eq!(forgot(&app, "eve@example.com").await, 202);
+    eventually("the failure is counted", || async {
+        failures(&app.metrics().await) > before
+    })
+    .await;
+}
