@@ -25,6 +25,7 @@ pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
 pub struct Server {
     listener: TcpListener,
     local_addr: SocketAddr,
+    header_read_timeout: Duration,
 }
 
 impl Server {
@@ -34,7 +35,14 @@ impl Server {
         Ok(Server {
             listener,
             local_addr,
+            header_read_timeout: HEADER_READ_TIMEOUT,
         })
+    }
+
+    /// How long a client may take to send its request headers.
+    pub fn with_header_read_timeout(mut self, timeout: Duration) -> Self {
+        self.header_read_timeout = timeout;
+        self
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -51,7 +59,7 @@ impl Server {
         let graceful = GracefulShutdown::new();
         let mut http = hyper::server::conn::http1::Builder::new();
         http.timer(TokioTimer::new())
-            .header_read_timeout(HEADER_READ_TIMEOUT)
+            .header_read_timeout(self.header_read_timeout)
             .max_buf_size(64 * 1024);
         tokio::pin!(shutdown);
         loop {
