@@ -1,1 +1,9 @@
-fn main() {}
+use std::process::ExitCode;
+
+use clap::Parser;
+use todo_service::cli::{self, Cli};
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    cli::run(Cli::parse()).await
+}

@@ -1,0 +1,75 @@
+//! `/api/admin`: every user's todos and the report, for a token granting `todos:all:read` or
+//! `reports:read` (an admin's); anyone else gets 403 `insufficient_scope`.
+
+use axum::Json;
+use axum::extract::State;
+use service_kit::Problem;
+use service_kit::json::ApiQuery;
+use shared_claims::{Permission, Principal};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::AppState;
+use super::error::ApiError;
+use super::schema::{AdminListParams, ReportView, TodoListView};
+use crate::store::TodoStore;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_all_todos))
+        .routes(routes!(report))
+}
+
+/// List every user's todos, newest first.
+#[utoipa::path(
+    get,
+    path = "/api/admin/todos",
+    tag = "admin",
+    operation_id = "list_all_todos",
+    params(AdminListParams),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "One page of every user's todos, newest first (ties by id, descending)", body = TodoListView),
+        (status = 401, description = "No token, or one that does not verify", body = Problem, content_type = "application/problem+json",
+            headers(("WWW-Authenticate" = String, description = "`Bearer`, or `Bearer error=\"invalid_token\"`"))),
+        (status = 403, description = "The token does not grant `todos:all:read` (not an admin)", body = Problem, content_type = "application/problem+json",
+            headers(("WWW-Authenticate" = String, description = "`Bearer error=\"insufficient_scope\"`"))),
+        (status = 422, description = "An invalid query parameter, named in `errors`", body = Problem, content_type = "application/problem+json"),
+        (status = 500, description = "Internal error", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The database is unreachable, or the request timed out", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn list_all_todos(
+    State(store): State<TodoStore>,
+    principal: Principal,
+    ApiQuery(params): ApiQuery<AdminListParams>,
+) -> Result<Json<TodoListView>, ApiError> {
+    principal.require(Permission::ReadAllTodos)?;
+    let query = params.parse()?;
+    Ok(Json(store.list_all(&query).await?.into()))
+}
+
+/// Counts over every user's todos.
+#[utoipa::path(
+    get,
+    path = "/api/admin/reports",
+    tag = "admin",
+    operation_id = "report",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Totals, and counts per owner by `todos` descending then `user_id`", body = ReportView),
+        (status = 401, description = "No token, or one that does not verify", body = Problem, content_type = "application/problem+json",
+            headers(("WWW-Authenticate" = String, description = "`Bearer`, or `Bearer error=\"invalid_token\"`"))),
+        (status = 403, description = "The token does not grant `reports:read` (not an admin)", body = Problem, content_type = "application/problem+json",
+            headers(("WWW-Authenticate" = String, description = "`Bearer error=\"insufficient_scope\"`"))),
+        (status = 500, description = "Internal error", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The database is unreachable, or the request timed out", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn report(
+    State(store): State<TodoStore>,
+    principal: Principal,
+) -> Result<Json<ReportView>, ApiError> {
+    principal.require(Permission::ViewReports)?;
+    Ok(Json(store.report().await?.into()))
+}

@@ -1,0 +1,251 @@
+//! The JSON shapes of the API, as the OpenAPI document publishes them: request bodies, query
+//! parameters and responses, and their conversions from and to the domain.
+
+use serde::{Deserialize, Serialize};
+use service_kit::timestamp::Timestamp;
+use utoipa::{IntoParams, ToSchema};
+
+use crate::todos::{
+    Field, Invalid, ListQuery, OwnerTally, Pagination, Report, Todo, TodoInput, TodoPage,
+};
+
+/// A todo.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Todo)]
+pub struct TodoView {
+    #[schema(format = Uuid)]
+    pub id: String,
+    /// The owner (the `sub` of their access token).
+    pub user_id: String,
+    pub title: String,
+    pub description: String,
+    pub completed: bool,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Timestamp,
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: Timestamp,
+}
+
+impl From<Todo> for TodoView {
+    fn from(todo: Todo) -> Self {
+        TodoView {
+            id: todo.id,
+            user_id: todo.user_id,
+            title: todo.title,
+            description: todo.description,
+            completed: todo.completed,
+            created_at: todo.created_at,
+            updated_at: todo.updated_at,
+        }
+    }
+}
+
+/// Where a page sits in the whole list.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Pagination)]
+pub struct PaginationView {
+    #[schema(minimum = 1)]
+    pub page: u64,
+    #[schema(minimum = 1, maximum = 100)]
+    pub per_page: u64,
+    /// Items in the whole (filtered) list.
+    pub total: u64,
+    /// `ceil(total / per_page)`; 0 when the list is empty.
+    pub pages: u64,
+}
+
+impl From<Pagination> for PaginationView {
+    fn from(p: Pagination) -> Self {
+        PaginationView {
+            page: p.page,
+            per_page: p.per_page,
+            total: p.total,
+            pages: p.pages,
+        }
+    }
+}
+
+/// One page of todos, newest first.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = TodoList)]
+pub struct TodoListView {
+    pub todos: Vec<TodoView>,
+    pub pagination: PaginationView,
+}
+
+impl From<TodoPage> for TodoListView {
+    fn from(page: TodoPage) -> Self {
+        TodoListView {
+            todos: page.todos.into_iter().map(TodoView::from).collect(),
+            pagination: page.pagination.into(),
+        }
+    }
+}
+
+/// One owner's counts.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = UserTally)]
+pub struct UserTallyView {
+    pub user_id: String,
+    pub todos: u64,
+    pub completed: u64,
+}
+
+/// Counts over every user's todos.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Report)]
+pub struct ReportView {
+    /// Distinct owners of at least one todo.
+    pub users: u64,
+    pub todos: u64,
+    pub completed: u64,
+    /// By `todos` descending, then `user_id` ascending.
+    pub per_user: Vec<UserTallyView>,
+}
+
+impl From<Report> for ReportView {
+    fn from(report: Report) -> Self {
+        ReportView {
+            users: report.users,
+            todos: report.todos,
+            completed: report.completed,
+            per_user: report
+                .per_user
+                .into_iter()
+                .map(
+                    |OwnerTally {
+                         user_id,
+                         todos,
+                         completed,
+                     }| UserTallyView {
+                        user_id,
+                        todos,
+                        completed,
+                    },
+                )
+                .collect(),
+        }
+    }
+}
+
+/// A whole todo: to create (POST) or to replace one (PUT). Unknown members are ignored.
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = TodoFields)]
+pub struct TodoBody {
+    /// 1–255 characters once leading and trailing whitespace is trimmed (stored trimmed).
+    #[serde(default)]
+    #[schema(
+        value_type = String,
+        required = true,
+        min_length = 1,
+        max_length = 255,
+        pattern = r"^[^\u0000]*[^\s\u0000][^\u0000]*$"
+    )]
+    pub title: Field<String>,
+    /// At most 10,000 characters; `""` when omitted.
+    #[serde(default)]
+    #[schema(value_type = String, max_length = 10000, pattern = r"^[^\u0000]*$")]
+    pub description: Field<String>,
+    /// `false` when omitted.
+    #[serde(default)]
+    #[schema(value_type = bool)]
+    pub completed: Field<bool>,
+}
+
+/// Any subset of a todo's fields; `{}` changes nothing. Unknown members are ignored.
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = TodoChanges)]
+pub struct TodoPatchBody {
+    /// 1–255 characters once trimmed.
+    #[serde(default)]
+    #[schema(
+        value_type = String,
+        min_length = 1,
+        max_length = 255,
+        pattern = r"^[^\u0000]*[^\s\u0000][^\u0000]*$"
+    )]
+    pub title: Field<String>,
+    /// At most 10,000 characters.
+    #[serde(default)]
+    #[schema(value_type = String, max_length = 10000, pattern = r"^[^\u0000]*$")]
+    pub description: Field<String>,
+    #[serde(default)]
+    #[schema(value_type = bool)]
+    pub completed: Field<bool>,
+}
+
+impl From<TodoBody> for TodoInput {
+    fn from(body: TodoBody) -> Self {
+        TodoInput {
+            title: body.title,
+            description: body.description,
+            completed: body.completed,
+        }
+    }
+}
+
+impl From<TodoPatchBody> for TodoInput {
+    fn from(body: TodoPatchBody) -> Self {
+        TodoInput {
+            title: body.title,
+            description: body.description,
+            completed: body.completed,
+        }
+    }
+}
+
+/// `?page&per_page&completed` of a user's list. Values arrive as text and are checked by the
+/// domain, so that each invalid one is a 422 naming it.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListParams {
+    /// Page number, from 1 [1]. A page past the end is empty.
+    #[param(value_type = Option<u64>, minimum = 1, maximum = 1000000000)]
+    pub page: Option<String>,
+    /// Todos per page [20].
+    #[param(value_type = Option<u64>, minimum = 1, maximum = 100)]
+    pub per_page: Option<String>,
+    /// Only completed (`true`) or open (`false`) todos.
+    #[param(value_type = Option<bool>)]
+    pub completed: Option<String>,
+}
+
+impl ListParams {
+    pub fn parse(&self) -> Result<ListQuery, Invalid> {
+        ListQuery::parse(
+            self.page.as_deref(),
+            self.per_page.as_deref(),
+            self.completed.as_deref(),
+            None,
+        )
+    }
+}
+
+/// `?user_id&page&per_page&completed` of the admin list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AdminListParams {
+    /// Only this user's todos.
+    #[param(value_type = Option<String>, pattern = r"^[^\u0000]*$")]
+    pub user_id: Option<String>,
+    /// Page number, from 1 [1]. A page past the end is empty.
+    #[param(value_type = Option<u64>, minimum = 1, maximum = 1000000000)]
+    pub page: Option<String>,
+    /// Todos per page [20].
+    #[param(value_type = Option<u64>, minimum = 1, maximum = 100)]
+    pub per_page: Option<String>,
+    /// Only completed (`true`) or open (`false`) todos.
+    #[param(value_type = Option<bool>)]
+    pub completed: Option<String>,
+}
+
+impl AdminListParams {
+    pub fn parse(&self) -> Result<ListQuery, Invalid> {
+        ListQuery::parse(
+            self.page.as_deref(),
+            self.per_page.as_deref(),
+            self.completed.as_deref(),
+            self.user_id.as_deref(),
+        )
+    }
+}

@@ -1,0 +1,16 @@
+//! Schema migrations, one per file, applied in order (on start unless `TODO_AUTO_MIGRATE=false`,
+//! and by the `migrate` subcommand).
+
+use sea_orm_migration::prelude::*;
+
+mod m20261123_000001_create_todos;
+
+#[derive(Debug)]
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261123_000001_create_todos::Migration)]
+    }
+}
