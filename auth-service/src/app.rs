@@ -200,7 +200,6 @@ impl App {
             std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
         });
         let hasher = PasswordHasher::new(params, concurrency, settings.argon2_max_queue)
-            .await
             .map_err(|e| StartError::Other(format!("argon2: {e}")))?;
 
         let audit = AuditLog::new(db.clone());

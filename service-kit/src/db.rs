@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr, RuntimeErr,
-    SqlErr, Statement,
+    SqlErr, Statement, TransactionTrait,
 };
 use sea_orm_migration::MigratorTrait;
 
@@ -76,14 +76,20 @@ fn create_sqlite_dir(url: &str) {
     }
 }
 
-/// Applies pending migrations. On PostgreSQL a session advisory lock, taken on a connection of
-/// its own, makes replicas starting together apply each migration once, one after the other.
+/// Applies pending migrations, once however many replicas start together: on PostgreSQL under
+/// a session advisory lock taken on a connection of its own; on SQLite inside one transaction
+/// whose first statement is a write, so it holds the database's write lock from the start (its
+/// DDL is transactional): a second process waits, then finds nothing pending.
 pub async fn migrate<M: MigratorTrait>(config: &DbConfig, lock_name: &str) -> Result<(), DbErr> {
     if config.is_sqlite() {
         let db = connect(config).await?;
-        let result = M::up(&db, None).await;
+        let txn = db.begin().await?;
+        // Any write takes the lock; this one changes nothing we use.
+        txn.execute_unprepared("PRAGMA user_version = 1").await?;
+        M::up(&txn, None).await?;
+        txn.commit().await?;
         db.close().await?;
-        return result;
+        return Ok(());
     }
     let mut options = ConnectOptions::new(config.url.clone());
     options

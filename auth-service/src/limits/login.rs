@@ -1,5 +1,11 @@
 //! The login-failure window: after `max` failures for an account (existing or not) or from an
-//! address within the window, further attempts get 429 until the window has passed.
+//! address within the window, further attempts get 429 until the window has passed, even with
+//! the right password.
+//!
+//! The counts live in the database, so every replica counts together. A failure is recorded
+//! with one conditional upsert that never takes a count past `max`; an attempt that fails once
+//! the limit is reached answers 429, like a right password would, so attempts past the limit
+//! learn nothing. Concurrent correct logins never count against each other.
 
 use std::net::IpAddr;
 
@@ -17,13 +23,6 @@ pub struct LoginLimiter {
     window_secs: i64,
 }
 
-/// The slots an attempt holds while its password is checked.
-#[derive(Debug)]
-pub struct LoginSlot {
-    account: String,
-    addr: Option<String>,
-}
-
 impl LoginLimiter {
     pub fn new(
         db: DatabaseConnection,
@@ -39,61 +38,66 @@ impl LoginLimiter {
         }
     }
 
-    /// Takes a slot for the account and one for the address, or answers 429. Every attempt
-    /// counts until proven a success, so concurrent attempts cannot exceed the limit.
-    pub async fn reserve(&self, account_email: &str, addr: Option<IpAddr>) -> Result<LoginSlot> {
-        let account = format!("account:{account_email}");
-        self.take(&account, self.max_per_account).await?;
-        let addr = addr.map(|ip| format!("addr:{ip}"));
-        if let Some(addr_key) = &addr
-            && let Err(limited) = self.take(addr_key, self.max_per_addr).await
-        {
-            store::release(&self.db, &account).await?;
-            return Err(limited);
+    fn buckets(&self, account_email: &str, addr: Option<IpAddr>) -> Vec<(String, u32)> {
+        let mut buckets = vec![(format!("account:{account_email}"), self.max_per_account)];
+        if let Some(ip) = addr {
+            buckets.push((format!("addr:{ip}"), self.max_per_addr));
         }
-        Ok(LoginSlot { account, addr })
+        buckets
     }
 
-    async fn take(&self, key: &str, max: u32) -> Result<()> {
+    /// 429 if the account or the address has used up its failures in the current window.
+    pub async fn check(&self, account_email: &str, addr: Option<IpAddr>) -> Result<()> {
+        let now = Timestamp::now();
+        for (bucket, max) in self.buckets(account_email, addr) {
+            if let Some((count, started)) = store::count(&self.db, &bucket).await?
+                && self.in_window(started, now)
+                && count >= i64::from(max)
+            {
+                return Err(self.limited(started, now));
+            }
+        }
+        Ok(())
+    }
+
+    /// Records a failed attempt; 429 if the limit was already reached (the attempt is then not
+    /// counted, and its answer is the same as a right password's would be).
+    pub async fn failed(&self, account_email: &str, addr: Option<IpAddr>) -> Result<()> {
         let now = Timestamp::now();
         let window = self.window_secs.saturating_mul(1_000_000);
-        if store::reserve(&self.db, key, max, window, now.micros())
-            .await?
-            .is_some()
-        {
-            return Ok(());
+        let mut limited = None;
+        for (bucket, max) in self.buckets(account_email, addr) {
+            if store::record(&self.db, &bucket, max, window, now.micros())
+                .await?
+                .is_none()
+            {
+                let started = store::count(&self.db, &bucket)
+                    .await?
+                    .map_or(now.micros(), |(_, started)| started);
+                limited.get_or_insert(self.limited(started, now));
+            }
         }
-        let started = store::window_start(&self.db, key)
-            .await?
-            .unwrap_or(now.micros());
-        let ends = Timestamp(started).plus_secs(self.window_secs);
-        let retry_after_secs = u64::try_from((ends.micros() - now.micros() + 999_999) / 1_000_000)
-            .unwrap_or(1)
-            .max(1);
-        Err(Error::RateLimited { retry_after_secs })
+        limited.map_or(Ok(()), Err)
     }
 
-    /// The password was right: the account's count is cleared, the address keeps no failure.
-    pub async fn succeeded(&self, slot: LoginSlot) -> Result<()> {
-        store::clear(&self.db, &slot.account).await?;
-        if let Some(addr) = &slot.addr {
-            store::release(&self.db, addr).await?;
-        }
-        Ok(())
-    }
-
-    /// The attempt was not a failure (a deactivated account with the right password).
-    pub async fn not_a_failure(&self, slot: LoginSlot) -> Result<()> {
-        store::release(&self.db, &slot.account).await?;
-        if let Some(addr) = &slot.addr {
-            store::release(&self.db, addr).await?;
-        }
-        Ok(())
-    }
-
-    /// Forgets the failures of an account (after its password was reset).
+    /// A successful login clears the account's count.
     pub async fn clear_account(&self, account_email: &str) -> Result<()> {
         Ok(store::clear(&self.db, &format!("account:{account_email}")).await?)
+    }
+
+    fn in_window(&self, started: i64, now: Timestamp) -> bool {
+        Timestamp(started).plus_secs(self.window_secs) > now
+    }
+
+    fn limited(&self, started: i64, now: Timestamp) -> Error {
+        let ends = Timestamp(started).plus_secs(self.window_secs);
+        let wait_micros = ends.micros().saturating_sub(now.micros());
+        Error::RateLimited {
+            retry_after_secs: u64::try_from(wait_micros)
+                .unwrap_or(0)
+                .div_ceil(1_000_000)
+                .max(1),
+        }
     }
 
     /// Drops counters whose window has passed.

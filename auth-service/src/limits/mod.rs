@@ -5,5 +5,5 @@
 pub mod login;
 pub mod rate;
 
-pub use login::{LoginLimiter, LoginSlot};
+pub use login::LoginLimiter;
 pub use rate::RateLimits;

@@ -68,7 +68,8 @@ impl Sessions {
     }
 
     /// Email and password → tokens. Unknown email and wrong password give the same error after
-    /// the same work (a verification against a dummy hash).
+    /// the same work (a verification against a dummy hash). Past the failure limit every
+    /// attempt is 429, whatever the password.
     pub async fn login(
         &self,
         raw_email: &str,
@@ -76,52 +77,37 @@ impl Sessions {
         ip: Option<IpAddr>,
     ) -> Result<Grant> {
         let email = email::normalize(raw_email).unwrap_or_else(|_| raw_email.trim().to_lowercase());
-        let slot = self.login_limiter.reserve(&email, ip).await?;
-        let record = match self.accounts.record_by_email(&email).await {
-            Ok(record) => record,
-            Err(e) => {
-                let _ = self.login_limiter.not_a_failure(slot).await;
-                return Err(e);
-            }
-        };
-        let Some(record) = record else {
-            if let Err(e) = self.accounts.hasher().verify_dummy(password).await {
-                let _ = self.login_limiter.not_a_failure(slot).await;
-                return Err(e);
-            }
+        self.login_limiter.check(&email, ip).await?;
+        let Some(record) = self.accounts.record_by_email(&email).await? else {
+            self.accounts.hasher().verify_dummy(password).await?;
+            self.login_limiter.failed(&email, ip).await?;
             self.failed_login(None, ip, "unknown_email").await;
             return Err(Error::InvalidCredentials);
         };
-        let verification = match self
+        let verification = self
             .accounts
             .hasher()
             .verify(password.clone(), record.password_hash.clone())
-            .await
-        {
-            Ok(v) => v,
-            Err(e) => {
-                let _ = self.login_limiter.not_a_failure(slot).await;
-                return Err(e);
-            }
-        };
+            .await?;
         if !verification.matches {
+            self.login_limiter.failed(&email, ip).await?;
             self.failed_login(Some(&record.id), ip, "wrong_password")
                 .await;
             return Err(Error::InvalidCredentials);
         }
+        // Failures other attempts recorded while this one was checked count too.
+        self.login_limiter.check(&email, ip).await?;
         if !record.is_active {
-            self.login_limiter.not_a_failure(slot).await?;
             metrics::counter!("logins_total", "outcome" => "deactivated").increment(1);
             return Err(Error::AccountDisabled);
         }
-        self.login_limiter.succeeded(slot).await?;
+        self.login_limiter.clear_account(&email).await?;
         if verification.outdated {
             let accounts = self.accounts.clone();
             let record = record.clone();
             tokio::spawn(async move { accounts.upgrade_hash(&record, password).await });
         }
-        let user = User::from(&record);
-        let grant = self.open(user).await?;
+        let grant = self.open(User::from(&record)).await?;
         metrics::counter!("logins_total", "outcome" => "succeeded").increment(1);
         self.audit
             .record(

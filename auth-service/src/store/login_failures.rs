@@ -1,17 +1,15 @@
 //! Login-failure counters shared by every replica: one row per account or address, a fixed
-//! window that starts at its first failure.
-//!
-//! An attempt reserves its slot *before* the password is checked, with one conditional upsert,
-//! so N replicas racing on one account can never let through more than the limit: the database
+//! window that starts at its first failure. A failure is recorded with one conditional upsert,
+//! so N replicas racing on one account can never record more than the limit: the database
 //! decides, under the row's lock, whether the count is still below it.
 
 use sea_orm::{ConnectionTrait, DbErr, Value};
 
 use super::statement;
 
-/// Takes a slot for `key` if fewer than `max` were taken in the window (a window older than
-/// `window` starts over). `Ok(None)` when the limit is reached.
-pub async fn reserve(
+/// Counts a failure for `key` if fewer than `max` were counted in the window (a window older
+/// than `window` starts over). `Ok(None)` when the limit is reached.
+pub async fn record(
     db: &impl ConnectionTrait,
     key: &str,
     max: u32,
@@ -37,22 +35,19 @@ pub async fn reserve(
         .transpose()
 }
 
-/// When the window of a full `key` started.
-pub async fn window_start(db: &impl ConnectionTrait, key: &str) -> Result<Option<i64>, DbErr> {
-    let sql = "SELECT window_start FROM login_failures WHERE bucket = $1";
+/// The failures counted for `key` and when its window started.
+pub async fn count(db: &impl ConnectionTrait, key: &str) -> Result<Option<(i64, i64)>, DbErr> {
+    let sql = "SELECT count, window_start FROM login_failures WHERE bucket = $1";
     let row = db
         .query_one_raw(statement(db.get_database_backend(), sql, vec![key.into()]))
         .await?;
-    row.map(|r| r.try_get::<i64>("", "window_start"))
-        .transpose()
-}
-
-/// Gives back a slot that turned out not to be a failure.
-pub async fn release(db: &impl ConnectionTrait, key: &str) -> Result<(), DbErr> {
-    let sql = "UPDATE login_failures SET count = count - 1 WHERE bucket = $1 AND count > 0";
-    db.execute_raw(statement(db.get_database_backend(), sql, vec![key.into()]))
-        .await
-        .map(|_| ())
+    row.map(|r| {
+        Ok((
+            i64::from(r.try_get::<i32>("", "count")?),
+            r.try_get::<i64>("", "window_start")?,
+        ))
+    })
+    .transpose()
 }
 
 /// Forgets every failure of `key` (a successful login clears the account's count).

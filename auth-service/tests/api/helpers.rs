@@ -176,7 +176,6 @@ impl TestApp {
             1,
             8,
         )
-        .await
         .unwrap();
         auth_service::accounts::Accounts::new(db.clone(), hasher)
             .ensure_admin(email, PASSWORD.to_owned().into())

@@ -1,0 +1,162 @@
+//! What the binary does with its command line; `main.rs` only parses it and calls [`run`].
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use crate::accounts::{Accounts, Registration, hasher::PasswordHasher};
+use crate::app::{self, StartError};
+use crate::cli::{Cli, Command, KeysCommand, UsersCommand};
+use crate::keys::Rotation;
+use crate::{App, Settings};
+
+/// Runs the command line: serves by default, or one of the operator subcommands.
+pub async fn run(cli: Cli) -> ExitCode {
+    service_kit::telemetry::init(cli.settings.log_format);
+    match dispatch(cli).await {
+        Ok(code) => code,
+        Err(error) => {
+            tracing::error!(%error, "auth-service stopped");
+            eprintln!("auth-service: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn dispatch(cli: Cli) -> Result<ExitCode, StartError> {
+    let settings = cli.settings;
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => {
+            let app = App::build(settings).await?;
+            app.run_until_stopped(service_kit::serve::shutdown_signal())
+                .await;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Migrate => {
+            settings.validate()?;
+            service_kit::db::migrate::<crate::store::migrations::Migrator>(
+                &settings.db_config(),
+                "auth-service",
+            )
+            .await?;
+            println!("migrations applied");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Healthcheck => {
+            match service_kit::healthcheck::check(
+                settings.listen_addr,
+                "/healthz",
+                Duration::from_secs(3),
+            )
+            .await
+            {
+                Ok(()) => Ok(ExitCode::SUCCESS),
+                Err(why) => {
+                    eprintln!("unhealthy: {why}");
+                    Ok(ExitCode::FAILURE)
+                }
+            }
+        }
+        Command::Keys { action } => keys(settings, action).await,
+        Command::Users {
+            action:
+                UsersCommand::Create {
+                    email,
+                    role,
+                    password_stdin,
+                },
+        } => create_user(settings, email, &role, password_stdin).await,
+    }
+}
+
+async fn keys(settings: Settings, action: KeysCommand) -> Result<ExitCode, StartError> {
+    settings.validate()?;
+    let db = app::database(&settings).await?;
+    let manager = app::key_manager(&settings, db.clone())?;
+    match action {
+        KeysCommand::List => {
+            for key in manager
+                .list()
+                .await
+                .map_err(|e| StartError::SigningKeys(e.to_string()))?
+            {
+                let retired = key
+                    .retired_at
+                    .map(|t| t.to_rfc3339())
+                    .unwrap_or_else(|| "-".into());
+                println!(
+                    "{}\t{}\tcreated={}\tactivates={}\tretired={}",
+                    key.kid,
+                    key.state,
+                    key.created_at.to_rfc3339(),
+                    key.activates_at.to_rfc3339(),
+                    retired
+                );
+            }
+        }
+        KeysCommand::Rotate => {
+            let audit = crate::audit::AuditLog::new(db);
+            match manager
+                .rotate(&audit)
+                .await
+                .map_err(|e| StartError::SigningKeys(e.to_string()))?
+            {
+                Rotation::Published(key) => println!(
+                    "published {}\tnext\tactivates={}",
+                    key.kid,
+                    key.activates_at.to_rfc3339()
+                ),
+                Rotation::AlreadyPending(key) => println!(
+                    "{} is already published and activates at {}; not rotating again",
+                    key.kid,
+                    key.activates_at.to_rfc3339()
+                ),
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn create_user(
+    settings: Settings,
+    email: String,
+    role: &str,
+    password_stdin: bool,
+) -> Result<ExitCode, StartError> {
+    settings.validate()?;
+    let password = app::read_password(password_stdin)?;
+    let db = app::database(&settings).await?;
+    let params = argon2::Params::new(
+        settings.argon2_memory_kib,
+        settings.argon2_iterations,
+        settings.argon2_parallelism,
+        None,
+    )
+    .map_err(|e| StartError::Other(e.to_string()))?;
+    let hasher = PasswordHasher::new(params, 1, 4).map_err(|e| StartError::Other(e.to_string()))?;
+    let accounts = Accounts::new(db, hasher);
+    let role = role
+        .parse()
+        .map_err(|_| StartError::Other(format!("unknown role {role}")))?;
+    let registration = Registration {
+        email,
+        password,
+        first_name: None,
+        last_name: None,
+    };
+    match accounts.register(registration, role).await {
+        Ok(user) => {
+            println!("created {} ({}) as {}", user.email, user.id, user.role);
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(crate::error::Error::Validation(errors)) => {
+            for e in errors {
+                eprintln!("{}: {}", e.field, e.message);
+            }
+            Ok(ExitCode::FAILURE)
+        }
+        Err(e) => {
+            eprintln!("{e}");
+            Ok(ExitCode::FAILURE)
+        }
+    }
+}

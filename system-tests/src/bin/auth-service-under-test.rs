@@ -1,0 +1,10 @@
+//! The auth-service binary, rebuilt with these tests so they never run a stale one.
+use std::process::ExitCode;
+
+use auth_service::cli::Cli;
+use clap::Parser;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    auth_service::commands::run(Cli::parse()).await
+}

@@ -1,0 +1,156 @@
+//! Running the services as real processes, for tests that need several of them.
+//!
+//! The processes run this package's `auth-service-under-test` and `todo-service-under-test`
+//! binaries: the services' own `main`s, built by Cargo together with these tests, so a test
+//! never runs a stale binary.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+/// The service binary `name` (`auth-service` or `todo-service`) as built with these tests.
+pub fn binary(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let profile_dir = exe.parent().and_then(|deps| deps.parent()).unwrap();
+    let path = profile_dir.join(format!("{name}-under-test"));
+    assert!(path.exists(), "{} not found", path.display());
+    path
+}
+
+/// A port free right now on 127.0.0.1.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A base64 key-encryption key for tests (never used outside them).
+pub const TEST_KEK: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+
+/// A service process listening on its own port.
+pub struct Service {
+    pub name: String,
+    pub port: u16,
+    pub base: String,
+    child: Child,
+}
+
+impl Service {
+    /// Starts `bin` with `envs` on a free port (`<PREFIX>_LISTEN_ADDR`), without waiting.
+    pub fn spawn(bin: &str, listen_var: &str, envs: &[(&str, String)]) -> Service {
+        let port = free_port();
+        let mut command = Command::new(binary(bin));
+        command
+            .env(listen_var, format!("127.0.0.1:{port}"))
+            .env(
+                "RUST_LOG",
+                std::env::var("SYSTEM_TEST_LOG").unwrap_or_else(|_| "error".into()),
+            )
+            .stdin(Stdio::null());
+        if std::env::var_os("SYSTEM_TEST_LOG").is_none() {
+            command.stdout(Stdio::null()).stderr(Stdio::null());
+        }
+        for (key, value) in envs {
+            command.env(key, value);
+        }
+        let child = command.spawn().unwrap();
+        Service {
+            name: bin.to_owned(),
+            port,
+            base: format!("http://127.0.0.1:{port}"),
+            child,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Waits until `/readyz` answers 200.
+    pub async fn wait_ready(&mut self, within: Duration) {
+        let client = reqwest::Client::new();
+        let started = Instant::now();
+        while started.elapsed() < within {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!("{} exited during start: {status}", self.name);
+            }
+            if let Ok(response) = client.get(self.url("/readyz")).send().await
+                && response.status() == 200
+            {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("{} was not ready within {within:?}", self.name);
+    }
+
+    /// Sends SIGTERM.
+    pub fn terminate(&self) {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.pid().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+
+    /// Waits for the process to exit, up to `within`.
+    pub async fn wait_exit(&mut self, within: Duration) -> ExitStatus {
+        let started = Instant::now();
+        while started.elapsed() < within {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        panic!("{} did not exit within {within:?}", self.name);
+    }
+
+    /// Peak resident memory so far (`VmHWM`), in KiB.
+    pub fn peak_rss_kib(&self) -> u64 {
+        proc_status_kib(self.pid(), "VmHWM:")
+    }
+
+    /// Resident memory now (`VmRSS`), in KiB.
+    pub fn rss_kib(&self) -> u64 {
+        proc_status_kib(self.pid(), "VmRSS:")
+    }
+}
+
+fn proc_status_kib(pid: u32, field: &str) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find(|l| l.starts_with(field))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
+impl Drop for Service {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Runs `bin` with `args` and `envs` to completion; returns (success, stdout).
+pub fn run(bin: &str, args: &[&str], envs: &[(&str, String)]) -> (bool, String) {
+    let mut command = Command::new(binary(bin));
+    command.args(args).env("RUST_LOG", "error");
+    for (key, value) in envs {
+        command.env(key, value);
+    }
+    let output = command.output().unwrap();
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+    )
+}

@@ -1,0 +1,9 @@
+//! The built binaries as separate processes on loopback.
+
+// Tests fail loudly by design: unwrap, expect and panic are how a test says "this must hold".
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod flood;
+mod helpers;
+mod replicas;
+mod shutdown;
