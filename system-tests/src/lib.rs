@@ -92,6 +92,11 @@ impl Service {
         panic!("{} was not ready within {within:?}", self.name);
     }
 
+    /// The process has not exited.
+    pub fn is_running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+
     /// Sends SIGTERM.
     pub fn terminate(&self) {
         let status = Command::new("kill")
@@ -153,4 +158,56 @@ pub fn run(bin: &str, args: &[&str], envs: &[(&str, String)]) -> (bool, String) 
         output.status.success(),
         String::from_utf8_lossy(&output.stdout).into_owned(),
     )
+}
+
+/// A TCP proxy the test can cut: the database unreachable, then back.
+pub struct CuttableProxy {
+    pub port: u16,
+    upstream: std::net::SocketAddr,
+    running: std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
+}
+
+impl CuttableProxy {
+    pub async fn start(upstream: std::net::SocketAddr) -> CuttableProxy {
+        let proxy = CuttableProxy {
+            port: free_port(),
+            upstream,
+            running: std::sync::Mutex::new(None),
+        };
+        proxy.restore().await;
+        proxy
+    }
+
+    /// Accepts connections again, on the same port.
+    pub async fn restore(&self) {
+        let listener = loop {
+            match tokio::net::TcpListener::bind(("127.0.0.1", self.port)).await {
+                Ok(listener) => break listener,
+                Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+            }
+        };
+        let upstream = self.upstream;
+        let task = tokio::spawn(async move {
+            let mut pipes = tokio::task::JoinSet::new();
+            while let Ok((mut client, _)) = listener.accept().await {
+                pipes.spawn(async move {
+                    if let Ok(mut server) = tokio::net::TcpStream::connect(upstream).await {
+                        let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+                    }
+                });
+            }
+            // Dropping the set aborts every pipe: established connections die too.
+            drop(pipes);
+        });
+        *self.running.lock().unwrap() = Some(task);
+    }
+
+    /// Refuses new connections and kills the established ones.
+    pub async fn cut(&self) {
+        let task = self.running.lock().unwrap().take();
+        if let Some(task) = task {
+            task.abort();
+            let _ = task.await;
+        }
+    }
 }

@@ -3,6 +3,7 @@
 // Tests fail loudly by design: unwrap, expect and panic are how a test says "this must hold".
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod faults;
 mod flood;
 mod helpers;
 mod replicas;
