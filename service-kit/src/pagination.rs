@@ -7,6 +7,8 @@ use crate::FieldError;
 
 pub const DEFAULT_PER_PAGE: u64 = 20;
 pub const MAX_PER_PAGE: u64 = 100;
+/// The largest `OFFSET` PostgreSQL and SQLite take (`i64::MAX`).
+pub const MAX_OFFSET: u64 = i64::MAX as u64;
 
 /// A validated page request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,8 +44,13 @@ impl Page {
         }
     }
 
+    /// Rows before this page. A page far past any list (`page` may be up to `i64::MAX`) is
+    /// capped at the largest offset a database takes (a signed 64-bit integer): it is an empty
+    /// page, never an overflow.
     pub fn offset(&self) -> u64 {
-        (self.page - 1).saturating_mul(self.per_page)
+        (self.page - 1)
+            .saturating_mul(self.per_page)
+            .min(MAX_OFFSET)
     }
 
     pub fn limit(&self) -> u64 {
@@ -83,6 +90,15 @@ mod tests {
     }
 
     #[test]
+    fn a_page_far_past_the_end_has_an_offset_a_database_takes() {
+        let page = Page::from_query(Some(i64::MAX), Some(100)).unwrap();
+        assert_eq!(page.offset(), MAX_OFFSET);
+        assert_eq!(page.pagination(3).page, i64::MAX as u64);
+        let page = Page::from_query(Some(i64::MAX / 50), Some(100)).unwrap();
+        assert!(i64::try_from(page.offset()).is_ok());
+    }
+
+    #[test]
     fn out_of_range_values_are_field_errors() {
         assert_eq!(
             Page::from_query(None, None).unwrap(),
@@ -96,5 +112,30 @@ mod tests {
         assert!(Page::from_query(None, Some(101)).is_err());
         assert_eq!(Page::from_query(Some(0), Some(0)).unwrap_err().len(), 2);
         assert!(Page::from_query(Some(1), Some(100)).is_ok());
+    }
+}
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        /// Valid exactly when the contract says; the page count covers the total, tightly.
+        #[test]
+        fn pages_cover_the_total(page in any::<i64>(), per_page in any::<i64>(), total in 0u64..1_000_000) {
+            let valid = page >= 1 && (1..=100).contains(&per_page);
+            match Page::from_query(Some(page), Some(per_page)) {
+                Ok(p) => {
+                    prop_assert!(valid);
+                    let pagination = p.pagination(total);
+                    prop_assert!(pagination.pages * p.per_page >= total);
+                    prop_assert!(total == 0 || (pagination.pages - 1) * p.per_page < total);
+                    prop_assert_eq!(p.offset(), (p.page - 1) * p.per_page);
+                }
+                Err(errors) => prop_assert!(!valid && !errors.is_empty()),
+            }
+        }
     }
 }

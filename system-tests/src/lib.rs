@@ -42,6 +42,17 @@ pub struct Service {
 impl Service {
     /// Starts `bin` with `envs` on a free port (`<PREFIX>_LISTEN_ADDR`), without waiting.
     pub fn spawn(bin: &str, listen_var: &str, envs: &[(&str, String)]) -> Service {
+        Self::spawn_logging(bin, listen_var, envs, None)
+    }
+
+    /// Like [`Service::spawn`], with stdout and stderr appended to `log` when given (a
+    /// `RUST_LOG` in `envs` then sets the level).
+    pub fn spawn_logging(
+        bin: &str,
+        listen_var: &str,
+        envs: &[(&str, String)],
+        log: Option<&std::path::Path>,
+    ) -> Service {
         let port = free_port();
         let mut command = Command::new(binary(bin));
         command
@@ -51,7 +62,14 @@ impl Service {
                 std::env::var("SYSTEM_TEST_LOG").unwrap_or_else(|_| "error".into()),
             )
             .stdin(Stdio::null());
-        if std::env::var_os("SYSTEM_TEST_LOG").is_none() {
+        if let Some(path) = log {
+            let file = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .unwrap();
+            command.stdout(file.try_clone().unwrap()).stderr(file);
+        } else if std::env::var_os("SYSTEM_TEST_LOG").is_none() {
             command.stdout(Stdio::null()).stderr(Stdio::null());
         }
         for (key, value) in envs {

@@ -430,3 +430,20 @@ async fn a_hash_made_with_older_parameters_is_upgraded_at_the_next_login() {
     assert_eq!(app.login("jack@example.com", PASSWORD).await.status(), 200);
     tokio::time::sleep(Duration::from_millis(10)).await;
 }
+
+#[tokio::test]
+async fn registration_ignores_a_role_in_the_body() {
+    let app = TestApp::spawn().await;
+    let response = app
+        .post(
+            "/api/auth/register",
+            json!({"email": "mallory@example.com", "password": PASSWORD, "role": "admin", "is_active": true}),
+        )
+        .await;
+    assert_eq!(response.status(), 201);
+    let user: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(user["role"], "user");
+    let tokens = app.tokens("mallory@example.com", PASSWORD).await;
+    assert_eq!(claims(&tokens.access)["role"], "user");
+    problem(app.get("/api/admin/users", &tokens.access).await, 403).await;
+}

@@ -6,5 +6,6 @@
 mod faults;
 mod flood;
 mod helpers;
+mod logs;
 mod replicas;
 mod shutdown;

@@ -1,0 +1,204 @@
+#!/usr/bin/env bash
+# The benchmark suite. One command, one run, every figure of docs/BENCHMARKS.md:
+#
+#   scripts/bench.sh                 # DURATION=10 seconds per HTTP load [10]
+#
+# 1. criterion: the verifier vs a bare RS256 check, a token seen before, argon2id, RS256 signing;
+# 2. release binaries of both services on PostgreSQL (127.0.0.1:5432), seeded;
+# 3. wrk: GET /api/todos (20 rows) and GET /healthz, logins, refreshes, /healthz and the JWKS
+#    during a login flood; start-up time and memory;
+# 4. the seed's Flask + PyJWT app (../shared/peers/flask_seed) with the same GET /api/todos mix.
+# Results go to bench-results/<time>/ (raw outputs) and bench-results/latest.md (the table).
+# Not part of the test command: figures drift with the machine's load.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+root=$(pwd)
+
+DURATION=${DURATION:-10}
+PG=${PG_ADMIN_URL:-postgres://postgres@127.0.0.1:5432/postgres}
+PG_BASE=${PG%/*}
+FLASK=${FLASK_SEED:-$root/../shared/peers/flask_seed}
+out="$root/bench-results/$(date +%Y%m%d-%H%M%S)"
+mkdir -p "$out"
+cores=$(nproc)
+say() { printf '\n==> %s\n' "$*"; }
+run() { printf '    $ %s\n' "$*" | tee -a "$out/commands.txt" >/dev/null; "$@"; }
+
+command -v wrk >/dev/null || { say "installing wrk"; apt-get install -y wrk >/dev/null; }
+pg_isready -q -h 127.0.0.1 -p 5432 || { echo "PostgreSQL is not running on 127.0.0.1:5432" >&2; exit 1; }
+
+# --- 1. criterion ----------------------------------------------------------------------------
+say "criterion benches"
+run cargo bench -q -p shared-claims --bench verify 2>&1 | tee "$out/criterion-verify.txt" | grep -E "time:|^[a-z]" || true
+run cargo bench -q -p auth-service --bench crypto 2>&1 | tee "$out/criterion-crypto.txt" | grep -E "time:|^[a-z]" || true
+target_dir=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
+estimate() { # criterion id → mean, nanoseconds
+  python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["mean"]["point_estimate"])' \
+    "$target_dir/criterion/$1/new/estimates.json"
+}
+bare_ns=$(estimate rs256_signature_check_bare)
+verifier_ns=$(estimate verifier_access_token_full)
+cached_ns=$(estimate authenticate_token_seen_before)
+hash_ns=$(estimate argon2id/hash_default_params_reference)
+sign_ns=$(estimate rs256_sign_access_token)
+
+# --- 2. the services ---------------------------------------------------------------------------
+say "building release binaries"
+run cargo build -q --release --locked -p auth-service -p todo-service
+bin="$target_dir/release"
+for db in bench_auth bench_todo; do
+  psql "$PG" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null
+  psql "$PG" -qc "CREATE DATABASE $db" >/dev/null
+done
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+auth_port=$(free_port); todo_port=$(free_port); flask_port=$(free_port)
+auth="http://127.0.0.1:$auth_port"; todo="http://127.0.0.1:$todo_port"
+kek=$(head -c 32 /dev/urandom | base64)
+pids=()
+cleanup() { kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }
+trap cleanup EXIT
+
+export RUST_LOG=warn   # no per-request log lines: the Flask peer runs without an access log too
+start_auth() {
+  AUTH_LISTEN_ADDR="127.0.0.1:$auth_port" AUTH_ISSUER="$auth" AUTH_DATABASE_URL="$PG_BASE/bench_auth" \
+  AUTH_KEY_ENCRYPTION_KEY="$kek" AUTH_LOGIN_MAX_FAILURES=1000000000 AUTH_LOGIN_MAX_FAILURES_PER_ADDR=1000000000 \
+  AUTH_REGISTER_PER_ADDR_PER_MIN=0 AUTH_REFRESH_PER_ADDR_PER_MIN=0 AUTH_REFRESH_PER_ACCOUNT_PER_MIN=0 \
+    "$bin/auth-service" >>"$out/auth.log" 2>&1 &
+  auth_pid=$!; pids+=("$auth_pid")
+}
+start_todo() {
+  TODO_LISTEN_ADDR="127.0.0.1:$todo_port" TODO_ISSUER="$auth" TODO_DATABASE_URL="$PG_BASE/bench_todo" \
+    "$bin/todo-service" >>"$out/todo.log" 2>&1 &
+  todo_pid=$!; pids+=("$todo_pid")
+}
+ms_until_ready() { # url → milliseconds from now until /readyz answers 200
+  python3 - "$1" <<'PY'
+import sys, time, urllib.request
+start = time.monotonic()
+while True:
+    try:
+        if urllib.request.urlopen(sys.argv[1] + "/readyz", timeout=1).status == 200:
+            break
+    except Exception:
+        pass
+    time.sleep(0.005)
+print(round((time.monotonic() - start) * 1000))
+PY
+}
+rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
+hwm_kib() { awk '/^VmHWM:/ {print $2}' "/proc/$1/status"; }
+
+say "first start (creates the signing key and the schema)"
+start_auth; ms_until_ready "$auth" >/dev/null
+start_todo; ms_until_ready "$todo" >/dev/null
+kill "$auth_pid" "$todo_pid"; wait "$auth_pid" "$todo_pid" 2>/dev/null || true
+say "second start (existing key): time to /readyz and idle RSS"
+start_auth; auth_ready_ms=$(ms_until_ready "$auth")
+start_todo; todo_ready_ms=$(ms_until_ready "$todo")
+sleep 1
+auth_idle_kib=$(rss_kib "$auth_pid"); todo_idle_kib=$(rss_kib "$todo_pid")
+
+say "seeding: one user with 20 todos"
+password="correct horse battery staple"
+curl -fsS -XPOST "$auth/api/auth/register" -H 'Content-Type: application/json' \
+  -d "{\"email\":\"bench@example.com\",\"password\":\"$password\"}" >/dev/null
+token=$(curl -fsS -XPOST "$auth/api/auth/login" -H 'Content-Type: application/json' \
+  -d "{\"email\":\"bench@example.com\",\"password\":\"$password\"}" | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
+for i in $(seq 1 20); do
+  curl -fsS -XPOST "$todo/api/todos" -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
+    -d "{\"title\":\"todo $i\",\"description\":\"bench row $i\"}" >/dev/null
+done
+
+# wrk output → requests/s, p50 ms, p99 ms
+parse_wrk() {
+  python3 - "$1" <<'PY'
+import re, sys
+text = open(sys.argv[1]).read()
+def ms(v):
+    n, unit = re.match(r"([\d.]+)(us|ms|s)", v).groups()
+    return float(n) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
+p50 = ms(re.search(r"^\s+50%\s+(\S+)", text, re.M).group(1))
+p99 = ms(re.search(r"^\s+99%\s+(\S+)", text, re.M).group(1))
+non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", text)
+print(f"{rps:.0f} {p50:.3f} {p99:.3f} {non2xx.group(1) if non2xx else 0}")
+PY
+}
+wrk_run() { # name, then wrk arguments
+  local name=$1; shift
+  run wrk --latency "$@" >"$out/$name.txt" 2>&1
+  parse_wrk "$out/$name.txt"
+}
+
+say "GET /api/todos (20 rows) and GET /healthz: wrk -t1 -c32 -d${DURATION}s"
+read -r todos_rps todos_p50 todos_p99 todos_bad < <(wrk_run todos -t1 -c32 -d"${DURATION}s" -H "Authorization: Bearer $token" "$todo/api/todos")
+read -r health_rps health_p50 health_p99 _ < <(wrk_run healthz -t1 -c32 -d"${DURATION}s" "$todo/healthz")
+
+say "logins with 200 connections, and /healthz + JWKS latency during the flood"
+BENCH_EMAIL=bench@example.com BENCH_PASSWORD="$password" \
+  wrk --latency -t2 -c200 -d"${DURATION}s" --timeout 30s -s bench/login.lua "$auth" >"$out/logins.txt" 2>&1 &
+flood=$!
+sleep 1
+half=$(( DURATION / 2 > 1 ? DURATION / 2 - 1 : 1 ))
+read -r _ flood_health_p50 flood_health_p99 _ < <(wrk_run flood-healthz -t1 -c1 -d"${half}s" "$auth/healthz")
+read -r _ flood_jwks_p50 flood_jwks_p99 _ < <(wrk_run flood-jwks -t1 -c1 -d"${half}s" "$auth/.well-known/jwks.json")
+wait "$flood"
+read -r login_rps login_p50 login_p99 login_bad < <(parse_wrk "$out/logins.txt")
+auth_peak_kib=$(hwm_kib "$auth_pid")
+
+say "refreshes: 16 sessions, one connection each, each following its own token chain"
+tokens_file="$out/refresh-tokens.txt"; : >"$tokens_file"
+for i in $(seq 1 16); do
+  curl -fsS -XPOST "$auth/api/auth/login" -H 'Content-Type: application/json' \
+    -d "{\"email\":\"bench@example.com\",\"password\":\"$password\"}" |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["refresh_token"])' >>"$tokens_file"
+done
+read -r refresh_rps refresh_p50 refresh_p99 refresh_bad < <(BENCH_TOKENS="$tokens_file" wrk_run refresh -t16 -c16 -d"${DURATION}s" -s bench/refresh.lua "$auth")
+cleanup; pids=()
+
+# --- 4. the seed ------------------------------------------------------------------------------
+say "the seed: Flask + PyJWT on gunicorn, same GET /api/todos mix"
+"$FLASK/run.sh" "$flask_port" >"$out/flask.log" 2>&1 &
+pids+=($!)
+flask="http://127.0.0.1:$flask_port"
+for _ in $(seq 1 600); do curl -fsS -o /dev/null "$flask/api/todos" 2>/dev/null && break; curl -s -o /dev/null -w '%{http_code}' "$flask/api/todos" 2>/dev/null | grep -q 401 && break; sleep 0.2; done
+seed_email="bench$(date +%s)@example.com"
+curl -fsS -XPOST "$flask/api/auth/register" -H 'Content-Type: application/json' \
+  -d "{\"email\":\"$seed_email\",\"password\":\"SecurePass123\"}" >/dev/null
+seed_token=$(curl -fsS -XPOST "$flask/api/auth/login" -H 'Content-Type: application/json' \
+  -d "{\"email\":\"$seed_email\",\"password\":\"SecurePass123\"}" | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
+for i in $(seq 1 20); do
+  curl -fsS -XPOST "$flask/api/todos" -H "Authorization: Bearer $seed_token" -H 'Content-Type: application/json' \
+    -d "{\"title\":\"todo $i\",\"description\":\"bench row $i\"}" >/dev/null
+done
+read -r seed_rps seed_p50 seed_p99 seed_bad < <(wrk_run seed-todos -t1 -c32 -d"${DURATION}s" -H "Authorization: Bearer $seed_token" "$flask/api/todos")
+cleanup; pids=()
+
+# --- the table ----------------------------------------------------------------------------------
+python3 - "$out" <<PY | tee "$out/summary.md" >"$root/bench-results/latest.md"
+import sys
+cores = $cores
+bare, verifier, cached = $bare_ns, $verifier_ns, $cached_ns
+hash_ms, sign_ms = $hash_ns / 1e6, $sign_ns / 1e6
+login_limit = cores / (hash_ms / 1000)
+refresh_limit = cores / (2 * sign_ms / 1000)
+rows = [
+  ("verifier vs bare RS256 check (criterion)", f"{verifier/1000:.2f} µs vs {bare/1000:.2f} µs = {verifier/bare:.3f}×", "≤ 1.15×"),
+  ("token seen before (criterion)", f"{cached/1000:.3f} µs", "≤ 2 µs"),
+  ("GET /api/todos, 20 rows, PostgreSQL, 32 conns", f"{$todos_rps} rps, p50 {$todos_p50} ms, p99 {$todos_p99} ms, non-2xx {$todos_bad}", "p99 ≤ 10 ms"),
+  ("the seed's GET /api/todos, same mix", f"{$seed_rps} rps, p50 {$seed_p50} ms, p99 {$seed_p99} ms, non-2xx {$seed_bad}", ""),
+  ("ours vs the seed", f"{$todos_rps / max($seed_rps, 1):.1f}×", "≥ 25×"),
+  ("GET /healthz, same process, 32 conns", f"{$health_rps} rps, p50 {$health_p50} ms; /api/todos is {$todos_rps / max($health_rps, 1):.2f}× of it", "report"),
+  ("logins/s, 200 conns vs cores ÷ one argon2id hash", f"{$login_rps}/s vs {login_limit:.1f}/s ({hash_ms:.1f} ms per hash × {cores} cores) = {$login_rps / login_limit:.2f}×, non-2xx {$login_bad}", "≥ 0.85×"),
+  ("/healthz and JWKS p50 during the login flood", f"{$flood_health_p50} ms and {$flood_jwks_p50} ms; auth peak RSS {$auth_peak_kib / 1024:.0f} MiB", "≤ 2 ms; ≤ 256 MiB"),
+  ("refreshes/s vs RS256 signing limit (2 per refresh)", f"{$refresh_rps}/s vs {refresh_limit:.0f}/s ({sign_ms:.2f} ms per signature) = {100 * $refresh_rps / refresh_limit:.0f} %, non-2xx {$refresh_bad}", "≥ 50 %"),
+  ("idle RSS auth / todo", f"{$auth_idle_kib / 1024:.1f} MiB / {$todo_idle_kib / 1024:.1f} MiB", "≤ 30 MiB"),
+  ("start to /readyz 200 with an existing key, auth / todo", f"{$auth_ready_ms} ms / {$todo_ready_ms} ms", "≤ 1 s"),
+]
+print(f"Results of scripts/bench.sh in {sys.argv[1]} ({cores} cores, wrk on the same machine)\n")
+print("| figure | measured | target |")
+print("|---|---|---|")
+for row in rows:
+    print("| " + " | ".join(row) + " |")
+PY
+say "raw outputs and commands: $out"
