@@ -62,6 +62,24 @@ fn signing(c: &mut Criterion) {
     c.bench_function("rs256_sign_access_token", |b| {
         b.iter(|| jsonwebtoken::encode(black_box(&header), black_box(&claims), &encoding).unwrap())
     });
+
+    // The same signature with the key parsed once (jsonwebtoken parses the DER on every call):
+    // how much of a signature is key parsing.
+    let pair = aws_lc_rs::signature::RsaKeyPair::from_der(&key.private_pkcs1_der).unwrap();
+    let rng = aws_lc_rs::rand::SystemRandom::new();
+    let message = b"eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIwMWEyMDgzYS0xZjI1In0";
+    let mut signature = vec![0u8; pair.public_modulus_len()];
+    c.bench_function("rs256_sign_preparsed_key", |b| {
+        b.iter(|| {
+            pair.sign(
+                &aws_lc_rs::signature::RSA_PKCS1_SHA256,
+                &rng,
+                black_box(message),
+                &mut signature,
+            )
+            .unwrap()
+        })
+    });
 }
 
 criterion_group!(benches, hashing, signing);

@@ -3,12 +3,12 @@
 
 pub mod crypto;
 pub mod generate;
+pub mod jws;
 pub mod ring;
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use jsonwebtoken::EncodingKey;
 use sea_orm::DatabaseConnection;
 use serde_json::json;
 use service_kit::db::{DbFailure, classify};
@@ -200,9 +200,11 @@ impl KeyManager {
                     .kek
                     .open(&key.kid, &key.private_key_encrypted)
                     .map_err(|e| Error::Internal(e.to_string()))?;
+                let signer = jws::RsaSigner::from_pkcs1_der(&der)
+                    .map_err(|e| Error::Internal(format!("signing key {}: {e}", key.kid)))?;
                 signers.push(SigningKey {
                     kid: key.kid.clone(),
-                    encoding: EncodingKey::from_rsa_der(&der),
+                    signer,
                     activates_at: key.activates_at,
                 });
             }

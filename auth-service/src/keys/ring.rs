@@ -3,13 +3,13 @@
 
 use std::sync::{Arc, PoisonError, RwLock};
 
-use jsonwebtoken::{DecodingKey, EncodingKey};
+use jsonwebtoken::DecodingKey;
 use serde_json::json;
 use shared_claims::{KeySet, LocalKeys};
 
 pub struct SigningKey {
     pub kid: String,
-    pub encoding: EncodingKey,
+    pub signer: super::jws::RsaSigner,
     /// Microseconds since the epoch.
     pub activates_at: i64,
 }

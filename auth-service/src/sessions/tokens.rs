@@ -2,7 +2,6 @@
 
 use std::sync::Arc;
 
-use jsonwebtoken::{Algorithm, Header};
 use shared_claims::{ACCESS_TOKEN_TYPE, AccessClaims, Audience, REFRESH_TOKEN_TYPE, RefreshClaims};
 
 use service_kit::timestamp::Timestamp;
@@ -81,17 +80,13 @@ impl TokenIssuer {
         };
         let refresh_expires_at = refresh.exp;
         let (access_token, refresh_token) = tokio::task::spawn_blocking(move || {
-            let header = |typ: &str| {
-                let mut header = Header::new(Algorithm::RS256);
-                header.typ = Some(typ.to_owned());
-                header.kid = Some(signer.kid.clone());
-                header
-            };
-            let access =
-                jsonwebtoken::encode(&header(ACCESS_TOKEN_TYPE), &access, &signer.encoding)?;
-            let refresh =
-                jsonwebtoken::encode(&header(REFRESH_TOKEN_TYPE), &refresh, &signer.encoding)?;
-            Ok::<_, jsonwebtoken::errors::Error>((access, refresh))
+            let access = signer
+                .signer
+                .sign(ACCESS_TOKEN_TYPE, &signer.kid, &access)?;
+            let refresh = signer
+                .signer
+                .sign(REFRESH_TOKEN_TYPE, &signer.kid, &refresh)?;
+            Ok::<_, crate::keys::jws::JwsError>((access, refresh))
         })
         .await
         .map_err(Error::internal)?
