@@ -22,7 +22,13 @@ step "tests (unit, integration, benches compiled and run once in test mode)"
 cargo test --workspace --all-targets --all-features --locked
 cargo test --workspace --doc --all-features --locked
 
+step "API fuzzing (schemathesis against both services' /openapi.json)"
+bash scripts/fuzz-api.sh
+
 step "deployment files (kustomize, kubernetes-validate, hadolint, docker-compose, checkov)"
 bash scripts/validate-deploy.sh
+
+step "supply chain (cargo-deny offline: advisories, bans, licences, sources)"
+bash scripts/deny.sh
 
 printf '\nall checks passed in %ss\n' "$(( $(date +%s) - started ))"

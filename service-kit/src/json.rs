@@ -103,7 +103,18 @@ pub fn too_large() -> Problem {
 }
 
 /// Parses JSON: syntax errors are 400, shape errors 422 with the path of the field.
+///
+/// A body read into a struct must be a JSON object: serde alone would also read a struct from an
+/// array of its field values in declaration order (`[null, true]`), which no client means.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, InputRejection> {
+    if starts_array(bytes) && reads_object::<T>() {
+        // Syntax first: a malformed document stays a 400 whatever its first byte.
+        serde_json::from_slice::<serde::de::IgnoredAny>(bytes).map_err(|_| malformed_json())?;
+        return Err(InputRejection(field_problem(
+            "",
+            "invalid type: array, expected a JSON object",
+        )));
+    }
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     let value: T = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
         let inner = error.inner();
@@ -147,12 +158,76 @@ pub fn validation_problem(errors: Vec<FieldError>) -> Problem {
     .with_errors(errors)
 }
 
-/// The field a "missing field `x`" or "unknown field `x`" message is about.
+/// The field a "missing field `x`", "unknown field `x`" or "duplicate field `x`" message is
+/// about.
 fn named_field(message: &str) -> Option<String> {
     let rest = message
         .strip_prefix("missing field `")
-        .or_else(|| message.strip_prefix("unknown field `"))?;
+        .or_else(|| message.strip_prefix("unknown field `"))
+        .or_else(|| message.strip_prefix("duplicate field `"))?;
     rest.split('`').next().map(str::to_owned)
+}
+
+fn starts_array(bytes: &[u8]) -> bool {
+    bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[')
+}
+
+/// Whether `T` reads a JSON object at the top level: a struct or a map, maybe inside `Option`.
+fn reads_object<T: DeserializeOwned>() -> bool {
+    matches!(T::deserialize(ShapeProbe), Err(Shape::Object))
+}
+
+/// A deserializer that holds no data: it only records the first thing a type asks of it.
+struct ShapeProbe;
+
+#[derive(Debug)]
+enum Shape {
+    Object,
+    Other,
+}
+
+impl std::fmt::Display for Shape {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("shape probe")
+    }
+}
+
+impl std::error::Error for Shape {}
+
+impl serde::de::Error for Shape {
+    fn custom<M: std::fmt::Display>(_: M) -> Self {
+        Shape::Other
+    }
+}
+
+impl<'de> serde::Deserializer<'de> for ShapeProbe {
+    type Error = Shape;
+
+    fn deserialize_any<V: serde::de::Visitor<'de>>(self, _: V) -> Result<V::Value, Shape> {
+        Err(Shape::Other)
+    }
+
+    fn deserialize_struct<V: serde::de::Visitor<'de>>(
+        self,
+        _: &'static str,
+        _: &'static [&'static str],
+        _: V,
+    ) -> Result<V::Value, Shape> {
+        Err(Shape::Object)
+    }
+
+    fn deserialize_map<V: serde::de::Visitor<'de>>(self, _: V) -> Result<V::Value, Shape> {
+        Err(Shape::Object)
+    }
+
+    fn deserialize_option<V: serde::de::Visitor<'de>>(self, visitor: V) -> Result<V::Value, Shape> {
+        visitor.visit_some(self)
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf unit
+        unit_struct newtype_struct seq tuple tuple_struct enum identifier ignored_any
+    }
 }
 
 /// serde's message without its " at line 1 column 12" suffix.
@@ -182,12 +257,15 @@ where
         serde_path_to_error::deserialize(deserializer)
             .map(ApiQuery)
             .map_err(|error| {
-                let field = error.path().to_string();
+                let path = error.path().to_string();
                 let message = error.inner().to_string();
-                InputRejection(field_problem(
-                    if field == "." { String::new() } else { field },
-                    message,
-                ))
+                // A duplicate or missing parameter is reported at the top level: name it.
+                let field = if path == "." {
+                    named_field(&message).unwrap_or_default()
+                } else {
+                    path
+                };
+                InputRejection(field_problem(field, message))
             })
     }
 }
@@ -232,5 +310,65 @@ mod tests {
         );
         let err = parse_json::<Todo>(b"{\"title\": \"a\"} trailing").unwrap_err();
         assert_eq!(err.problem().status, 400);
+    }
+
+    #[test]
+    fn a_struct_is_read_from_an_object_only() {
+        let err = parse_json::<Todo>(b" [\"a\", true]").unwrap_err();
+        assert_eq!(err.problem().status, 422);
+        let err = parse_json::<Option<Todo>>(b"[\"a\", null]").unwrap_err();
+        assert_eq!(err.problem().status, 422);
+        let err = parse_json::<Todo>(b"[\"a\", ").unwrap_err();
+        assert_eq!(err.problem().status, 400);
+        assert!(parse_json::<Option<Todo>>(b"null").unwrap().is_none());
+        assert_eq!(parse_json::<Vec<u8>>(b"[1, 2]").unwrap(), vec![1, 2]);
+        assert_eq!(parse_json::<(u8, bool)>(b"[1, true]").unwrap(), (1, true));
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[allow(dead_code)]
+    struct PageQuery {
+        page: Option<u32>,
+    }
+
+    async fn query<T: DeserializeOwned>(uri: &str) -> Result<T, InputRejection> {
+        let (mut parts, ()) = axum::http::Request::get(uri).body(()).unwrap().into_parts();
+        ApiQuery::<T>::from_request_parts(&mut parts, &())
+            .await
+            .map(|ApiQuery(q)| q)
+    }
+
+    #[tokio::test]
+    async fn a_duplicate_query_parameter_is_a_422_naming_it() {
+        let err = query::<PageQuery>("/x?page=1&page=2").await.unwrap_err();
+        assert_eq!(err.problem().status, 422);
+        assert_eq!(
+            err.problem().errors.as_ref().map(|e| e[0].field.as_str()),
+            Some("page")
+        );
+        let err = query::<PageQuery>("/x?page=one").await.unwrap_err();
+        assert_eq!(
+            err.problem().errors.as_ref().map(|e| e[0].field.as_str()),
+            Some("page")
+        );
+        assert_eq!(query::<PageQuery>("/x?page=3").await.unwrap().page, Some(3));
+    }
+}
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        /// Any bytes are answered with a value, a 400 or a 422; never a panic.
+        #[test]
+        fn any_body_is_answered(bytes in prop::collection::vec(any::<u8>(), 0..512)) {
+            match parse_json::<std::collections::HashMap<String, i64>>(&bytes) {
+                Ok(_) => {}
+                Err(rejection) => prop_assert!([400, 422].contains(&rejection.problem().status)),
+            }
+        }
     }
 }

@@ -1,6 +1,9 @@
 //! The middleware every route runs through, outermost first:
 //! request id → request span and metrics → panic guard → CORS → timeout → body limit.
 
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use axum::Router;
@@ -8,8 +11,9 @@ use axum::extract::{MatchedPath, Request};
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
+use tower::{Layer, Service};
 use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::cors::{AllowOrigin, Cors, CorsLayer};
 use tracing::Instrument;
 
 use crate::Problem;
@@ -51,7 +55,7 @@ where
         .layer(middleware::from_fn(move |req: Request, next: Next| {
             enforce_timeout(timeout, req, next)
         }))
-        .layer(cors(&config.cors_origins))
+        .layer(PreflightOnly(cors(&config.cors_origins)))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(middleware::from_fn(observe))
         .layer(middleware::from_fn(request_id))
@@ -144,6 +148,66 @@ async fn enforce_timeout(timeout: Duration, req: Request, next: Next) -> Respons
     }
 }
 
+/// Whether `req` is a CORS preflight (Fetch standard): `OPTIONS` with `Origin` and
+/// `Access-Control-Request-Method`.
+fn is_preflight<B>(req: &Request<B>) -> bool {
+    req.method() == Method::OPTIONS
+        && req.headers().contains_key(header::ORIGIN)
+        && req
+            .headers()
+            .contains_key(header::ACCESS_CONTROL_REQUEST_METHOD)
+}
+
+/// The CORS layer, but an `OPTIONS` request that is not a preflight passes it by and gets the
+/// route's answer (405 with `Allow`, like any method a route lacks): `CorsLayer` alone would
+/// answer every `OPTIONS` with an empty 200 that no operation documents.
+#[derive(Clone)]
+struct PreflightOnly(CorsLayer);
+
+impl<S: Clone> Layer<S> for PreflightOnly {
+    type Service = PreflightOnlyService<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        PreflightOnlyService {
+            cors: self.0.layer(inner.clone()),
+            inner,
+        }
+    }
+}
+
+#[derive(Clone)]
+struct PreflightOnlyService<S> {
+    cors: Cors<S>,
+    inner: S,
+}
+
+impl<S, B, R> Service<Request<B>> for PreflightOnlyService<S>
+where
+    S: Service<Request<B>, Response = axum::http::Response<R>> + Clone,
+    S::Future: Send + 'static,
+    S::Error: 'static,
+    R: Default + Send + 'static,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Self::Error>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        match self.cors.poll_ready(cx) {
+            Poll::Ready(Ok(())) => self.inner.poll_ready(cx),
+            other => other,
+        }
+    }
+
+    fn call(&mut self, req: Request<B>) -> Self::Future {
+        if req.method() == Method::OPTIONS && !is_preflight(&req) {
+            Box::pin(self.inner.call(req))
+        } else {
+            Box::pin(self.cors.call(req))
+        }
+    }
+}
+
 fn cors(origins: &[String]) -> CorsLayer {
     let allowed: Vec<HeaderValue> = origins
         .iter()
@@ -195,6 +259,76 @@ pub async fn method_not_allowed() -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use axum::body::Body;
+    use tower::ServiceExt;
+
+    fn app() -> Router {
+        let config = HttpConfig {
+            cors_origins: vec!["http://app.example".to_owned()],
+            ..HttpConfig::default()
+        };
+        apply(
+            Router::new().route("/x", axum::routing::get(|| async { "x" })),
+            &config,
+        )
+    }
+
+    fn options(headers: &[(&str, &str)]) -> Request {
+        let mut req = Request::builder().method(Method::OPTIONS).uri("/x");
+        for (name, value) in headers {
+            req = req.header(*name, *value);
+        }
+        req.body(Body::empty()).unwrap()
+    }
+
+    #[tokio::test]
+    async fn an_options_that_is_not_a_preflight_is_405_with_allow() {
+        for headers in [&[][..], &[("origin", "http://app.example")][..]] {
+            let res = app().oneshot(options(headers)).await.unwrap();
+            assert_eq!(res.status(), StatusCode::METHOD_NOT_ALLOWED);
+            assert!(
+                res.headers()[header::ALLOW]
+                    .to_str()
+                    .unwrap()
+                    .contains("GET")
+            );
+            assert_eq!(
+                res.headers()[header::CONTENT_TYPE],
+                "application/problem+json"
+            );
+            assert!(res.headers().contains_key(REQUEST_ID));
+        }
+    }
+
+    #[tokio::test]
+    async fn a_preflight_is_answered_by_cors() {
+        let res = app()
+            .oneshot(options(&[
+                ("origin", "http://app.example"),
+                ("access-control-request-method", "GET"),
+            ]))
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        assert_eq!(
+            res.headers()[header::ACCESS_CONTROL_ALLOW_ORIGIN],
+            "http://app.example"
+        );
+        let res = app()
+            .oneshot(
+                Request::get("/x")
+                    .header("origin", "http://app.example")
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        assert_eq!(
+            res.headers()[header::ACCESS_CONTROL_ALLOW_ORIGIN],
+            "http://app.example"
+        );
+    }
 
     #[test]
     fn request_ids_are_visible_ascii_up_to_128() {

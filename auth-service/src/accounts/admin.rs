@@ -13,6 +13,13 @@ use crate::audit::{AuditLog, Event};
 use crate::error::{Error, Result};
 use crate::store::{sessions as session_store, users as store};
 
+/// Whether `id` has the shape of a user id (a hyphenated lower-case UUID, as accounts are
+/// created with): anything else names no user, and is a 404 without a database round trip (nor
+/// a query PostgreSQL would refuse, such as one with a NUL).
+pub fn is_user_id(id: &str) -> bool {
+    uuid::Uuid::try_parse(id).is_ok_and(|uuid| uuid.hyphenated().to_string() == id)
+}
+
 #[derive(Debug, Clone, Copy, Default)]
 pub struct UserChange {
     pub role: Option<Role>,
@@ -47,6 +54,9 @@ impl Admin {
     }
 
     pub async fn get(&self, id: &str) -> Result<User> {
+        if !is_user_id(id) {
+            return Err(Error::NotFound);
+        }
         store::by_id(&self.db, id)
             .await?
             .map(|row| User::from(&row))
@@ -60,6 +70,9 @@ impl Admin {
         change: UserChange,
         ip: Option<IpAddr>,
     ) -> Result<User> {
+        if !is_user_id(id) {
+            return Err(Error::NotFound);
+        }
         let now = Timestamp::now().micros();
         let txn = self.db.begin().await?;
         let Some(before) = store::by_id(&txn, id).await?.map(|row| User::from(&row)) else {
@@ -108,5 +121,21 @@ impl Admin {
                 .await;
         }
         Ok(after)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_canonical_uuid_can_name_a_user() {
+        let id = uuid::Uuid::now_v7().to_string();
+        assert!(is_user_id(&id));
+        assert!(!is_user_id(&id.to_uppercase()));
+        assert!(!is_user_id(&id.replace('-', "")));
+        assert!(!is_user_id("a\0b"));
+        assert!(!is_user_id(""));
+        assert!(!is_user_id(&"u".repeat(5000)));
     }
 }

@@ -28,9 +28,32 @@ pub fn normalize(raw: &str) -> Result<String, &'static str> {
     Ok(email)
 }
 
+/// What stands for a login email that [`normalize`] refuses, where an address would: its
+/// failures are counted per value sent (trimmed, lower-cased), under a key of bounded length
+/// that any store holds whatever was sent (64 KiB of it, a NUL, ...). It has no `@`, so it is
+/// never an account's address.
+pub fn not_an_address_key(raw: &str) -> String {
+    let digest = aws_lc_rs::digest::digest(
+        &aws_lc_rs::digest::SHA256,
+        raw.trim().to_lowercase().as_bytes(),
+    );
+    let hex: String = digest.as_ref().iter().map(|b| format!("{b:02x}")).collect();
+    format!("not-an-address:{hex}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn what_is_not_an_address_has_a_short_key_of_its_own() {
+        let long = format!("{}@example.com", "a".repeat(70_000));
+        let key = not_an_address_key(&long);
+        assert!(key.len() < 100 && !key.contains('@'), "{key}");
+        assert_eq!(not_an_address_key(" A\0b "), not_an_address_key("a\0b"));
+        assert_ne!(not_an_address_key("a\0b"), not_an_address_key("a\0c"));
+        assert!(!not_an_address_key("a\0b").contains('\0'));
+    }
 
     #[test]
     fn trims_and_lowercases() {
@@ -59,5 +82,36 @@ mod tests {
         }
         let long = format!("{}@example.com", "a".repeat(250));
         assert!(normalize(&long).is_err());
+    }
+}
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        /// Any input is answered; an accepted address is trimmed, lower-case, at most 254
+        /// characters, `local@domain` with a dot in the domain, and normalising it again
+        /// changes nothing.
+        #[test]
+        fn accepted_addresses_are_normal_and_stable(raw in ".{0,300}") {
+            if let Ok(email) = normalize(&raw) {
+                prop_assert_eq!(&email, &email.trim().to_lowercase());
+                prop_assert!(email.chars().count() <= MAX_EMAIL_CHARS);
+                let (local, domain) = email.rsplit_once('@').unwrap();
+                prop_assert!(!local.is_empty() && domain.contains('.'));
+                prop_assert_eq!(normalize(&email), Ok(email.clone()));
+            }
+        }
+
+        #[test]
+        fn ordinary_addresses_are_accepted(local in "[a-zA-Z0-9._%+-]{1,40}", domain in "[a-z0-9-]{1,30}", tld in "[a-z]{2,10}") {
+            let raw = format!("  {local}@{domain}.{tld} ");
+            prop_assert_eq!(normalize(&raw), Ok(format!("{local}@{domain}.{tld}").to_lowercase()));
+        }
     }
 }

@@ -56,7 +56,8 @@ pub struct Registration {
     pub last_name: Option<String>,
 }
 
-/// A name as stored: trimmed, empty means none, at most 100 characters.
+/// A name as stored: trimmed, empty means none, at most 100 characters, no NUL (which
+/// PostgreSQL cannot store in text).
 pub fn clean_name(
     field: &str,
     name: Option<String>,
@@ -65,6 +66,8 @@ pub fn clean_name(
     let name = name?.trim().to_owned();
     if name.chars().count() > MAX_NAME_CHARS {
         errors.push(FieldError::new(field, "must be at most 100 characters"));
+    } else if name.contains('\0') {
+        errors.push(FieldError::new(field, "must not contain NUL characters"));
     }
     (!name.is_empty()).then_some(name)
 }

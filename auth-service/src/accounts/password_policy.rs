@@ -68,3 +68,33 @@ mod tests {
         assert!(check("correct horse battery staple", "alice@example.com").is_ok());
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        /// Length decides first, counted in characters, whatever the characters.
+        #[test]
+        fn length_bounds_hold_for_any_characters(password in prop::collection::vec(any::<char>(), 0..200)) {
+            let password: String = password.into_iter().collect();
+            let chars = password.chars().count();
+            let result = check(&password, "someone@example.com");
+            if !(MIN_CHARS..=MAX_CHARS).contains(&chars) {
+                prop_assert!(result.is_err());
+            }
+        }
+
+        /// The email itself is refused in any case mix.
+        #[test]
+        fn the_email_is_never_a_password(local in "[a-z]{8,20}", upper in any::<bool>()) {
+            let email = format!("{local}@example.com");
+            let password = if upper { email.to_uppercase() } else { email.clone() };
+            prop_assert!(check(&password, &email).is_err());
+        }
+    }
+}

@@ -6,7 +6,7 @@ use sea_orm::DatabaseConnection;
 use serde_json::Value;
 use service_kit::timestamp::Timestamp;
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::store::audit as store;
 use crate::store::entities::audit_event::Model;
 
@@ -97,6 +97,10 @@ impl AuditLog {
         offset: u64,
         limit: u64,
     ) -> Result<(Vec<AuditEntry>, u64)> {
+        // No id holds a NUL, and PostgreSQL refuses one in a query: a 422, as todo-service has it.
+        if user_id.is_some_and(|id| id.contains('\0')) {
+            return Err(Error::field("user_id", "must not contain NUL characters"));
+        }
         let (rows, total) = store::page(&self.db, user_id, offset, limit).await?;
         let entries = rows
             .into_iter()

@@ -131,6 +131,7 @@ async fn patch_user(
 #[into_params(parameter_in = Query)]
 pub struct AuditParams {
     /// Only this user's events.
+    #[param(pattern = r"^[^\u0000]*$")]
     pub user_id: Option<String>,
     #[param(minimum = 1)]
     pub page: Option<i64>,

@@ -34,9 +34,16 @@ pub struct RegisterBody {
     pub email: String,
     #[schema(min_length = 8, max_length = 128)]
     pub password: String,
-    #[schema(max_length = 100)]
+    /// At most 100 characters once trimmed, no NUL; stored trimmed, blank means none. The
+    /// pattern says so: surrounding whitespace (as Unicode defines it) is free.
+    #[schema(
+        pattern = r"^[\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*(?:[^\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u0000](?:[^\u0000]{0,98}[^\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u0000])?)?[\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$"
+    )]
     pub first_name: Option<String>,
-    #[schema(max_length = 100)]
+    /// As `first_name`.
+    #[schema(
+        pattern = r"^[\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*(?:[^\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u0000](?:[^\u0000]{0,98}[^\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u0000])?)?[\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$"
+    )]
     pub last_name: Option<String>,
 }
 
@@ -145,7 +152,8 @@ pub struct LogoutBody {
     pub refresh_token: Option<String>,
 }
 
-/// An empty body needs no content type; a non-empty one must be JSON.
+/// An empty body needs no content type; a non-empty one must be JSON: an object, or `null` for
+/// none (the document publishes the body as `LogoutBody | null`).
 fn optional_json(headers: &HeaderMap, body: &Bytes) -> Result<LogoutBody> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(LogoutBody::default());
@@ -157,7 +165,7 @@ fn optional_json(headers: &HeaderMap, body: &Bytes) -> Result<LogoutBody> {
     if !json {
         return Err(Error::Input(service_kit::json::unsupported_media_type()));
     }
-    Ok(parse_json(body)?)
+    Ok(parse_json::<Option<LogoutBody>>(body)?.unwrap_or_default())
 }
 
 /// Ends the bearer's session: its refresh tokens stop working.

@@ -23,15 +23,47 @@ use state::AppState;
 #[derive(OpenApi)]
 #[openapi(
     info(title = "auth-service", description = "Accounts, sessions and RS256 tokens; publishes its signing keys as a JWKS."),
+    paths(healthz, readyz, metrics),
     tags(
         (name = "auth", description = "Register, log in, refresh, log out"),
         (name = "account", description = "The bearer's own account"),
         (name = "password", description = "Forgotten passwords"),
         (name = "admin", description = "User administration and the audit log"),
         (name = "keys", description = "What verifiers read"),
+        (name = "operations", description = "Liveness, readiness and metrics"),
     )
 )]
 struct ApiDoc;
+
+/// `{"status": …}` of the health routes.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+struct HealthStatus {
+    /// `ok` (alive) or `ready`.
+    status: String,
+}
+
+// The health routes are service-kit's; these stubs only describe them in the document.
+
+/// Liveness: the process answers.
+#[utoipa::path(get, path = "/healthz", tag = "operations",
+    responses((status = 200, description = "Alive", body = HealthStatus)))]
+#[allow(dead_code)]
+async fn healthz() {}
+
+/// Readiness: the database answers.
+#[utoipa::path(get, path = "/readyz", tag = "operations",
+    responses(
+        (status = 200, description = "Ready to serve", body = HealthStatus),
+        (status = 503, description = "Not ready: the database is unreachable", body = service_kit::Problem, content_type = "application/problem+json"),
+    ))]
+#[allow(dead_code)]
+async fn readyz() {}
+
+/// Prometheus metrics (HTTP requests, logins, refreshes, password hashing, reset deliveries).
+#[utoipa::path(get, path = "/metrics", tag = "operations",
+    responses((status = 200, description = "Prometheus text exposition", body = String, content_type = "text/plain")))]
+#[allow(dead_code)]
+async fn metrics() {}
 
 /// The API routes and their OpenAPI description, generated from the handlers.
 pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {

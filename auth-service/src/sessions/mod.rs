@@ -76,9 +76,18 @@ impl Sessions {
         password: SecretString,
         ip: Option<IpAddr>,
     ) -> Result<Grant> {
-        let email = email::normalize(raw_email).unwrap_or_else(|_| raw_email.trim().to_lowercase());
+        // What is not an address belongs to no account, but its failures count all the same.
+        let (email, may_exist) = match email::normalize(raw_email) {
+            Ok(email) => (email, true),
+            Err(_) => (email::not_an_address_key(raw_email), false),
+        };
         self.login_limiter.check(&email, ip).await?;
-        let Some(record) = self.accounts.record_by_email(&email).await? else {
+        let record = if may_exist {
+            self.accounts.record_by_email(&email).await?
+        } else {
+            None
+        };
+        let Some(record) = record else {
             self.accounts.hasher().verify_dummy(password).await?;
             self.login_limiter.failed(&email, ip).await?;
             self.failed_login(None, ip, "unknown_email").await;

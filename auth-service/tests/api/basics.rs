@@ -152,6 +152,9 @@ async fn the_openapi_document_is_3_1_and_lists_every_route() {
         "/.well-known/jwks.json",
         "/.well-known/oauth-authorization-server",
         "/.well-known/openid-configuration",
+        "/healthz",
+        "/readyz",
+        "/metrics",
     ] {
         assert!(paths.contains_key(path), "{path} missing");
     }
@@ -188,4 +191,76 @@ async fn cors_allows_only_configured_origins() {
             .get("access-control-allow-origin")
             .is_none()
     );
+}
+
+/// What a schema-driven fuzzer sends (scripts/fuzz-api.sh): documented 4xx, never a 5xx, on
+/// SQLite and on PostgreSQL (which refuses a NUL in text and a key longer than its column).
+#[tokio::test]
+async fn hostile_names_emails_and_bodies_are_4xx() {
+    let app = TestApp::spawn().await;
+    let body = problem(
+        app.post(
+            "/api/auth/register",
+            json!({"email": "nul@example.com", "password": PASSWORD, "first_name": "a\u{0}b"}),
+        )
+        .await,
+        422,
+    )
+    .await;
+    assert_eq!(error_fields(&body), ["first_name"]);
+    let tokens = app.user("hal@example.com").await;
+    let body = problem(
+        app.patch(
+            "/api/auth/profile",
+            &tokens.access,
+            json!({"last_name": "x\u{0}"}),
+        )
+        .await,
+        422,
+    )
+    .await;
+    assert_eq!(error_fields(&body), ["last_name"]);
+    // Trimmed, 100 characters fit whatever surrounds them.
+    let padded = format!("\u{a0} {} \n", "n".repeat(100));
+    let response = app
+        .patch(
+            "/api/auth/profile",
+            &tokens.access,
+            json!({"first_name": padded}),
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+    let user: Value = response.json().await.unwrap();
+    assert_eq!(user["first_name"], "n".repeat(100));
+
+    // Not an address: the same 401 as an unknown one, and counted.
+    for email in [
+        "a\u{0}@example.com".to_owned(),
+        format!("{}@example.com", "a".repeat(60_000)),
+    ] {
+        problem(app.login(&email, PASSWORD).await, 401).await;
+    }
+
+    // `null` is no body; an array is not one either.
+    let logout = |body: &'static str| {
+        app.client
+            .post(app.url("/api/auth/logout"))
+            .bearer_auth(&tokens.access)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+    };
+    assert_eq!(logout("null").await.unwrap().status(), 204);
+    problem(logout("[null]").await.unwrap(), 422).await;
+    problem(logout("[null").await.unwrap(), 400).await;
+
+    // A plain OPTIONS is a method the route lacks; a CORS preflight is not.
+    let response = app
+        .client
+        .request(reqwest::Method::OPTIONS, app.url("/api/auth/login"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.headers()["allow"], "POST");
+    problem(response, 405).await;
 }

@@ -132,14 +132,15 @@ impl From<Report> for ReportView {
 #[derive(Debug, Deserialize, ToSchema)]
 #[schema(as = TodoFields)]
 pub struct TodoBody {
-    /// 1–255 characters once leading and trailing whitespace is trimmed (stored trimmed).
+    /// 1–255 characters once leading and trailing whitespace is trimmed (stored trimmed), no
+    /// NUL. The pattern says exactly that, so whitespace around the 255 is free: Unicode's, and
+    /// U+001C–U+001F, which most regular-expression engines count as `\s` too.
     #[serde(default)]
     #[schema(
         value_type = String,
         required = true,
         min_length = 1,
-        max_length = 255,
-        pattern = r"^[^\u0000]*[^\s\u0000][^\u0000]*$"
+        pattern = r"^[\t-\r\x1c-\x20\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*[^\t-\r\x1c-\x20\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u0000](?:[^\u0000]{0,253}[^\t-\r\x1c-\x20\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u0000])?[\t-\r\x1c-\x20\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$"
     )]
     pub title: Field<String>,
     /// At most 10,000 characters; `""` when omitted.
@@ -156,13 +157,12 @@ pub struct TodoBody {
 #[derive(Debug, Deserialize, ToSchema)]
 #[schema(as = TodoChanges)]
 pub struct TodoPatchBody {
-    /// 1–255 characters once trimmed.
+    /// 1–255 characters once trimmed, no NUL (as in `TodoFields`).
     #[serde(default)]
     #[schema(
         value_type = String,
         min_length = 1,
-        max_length = 255,
-        pattern = r"^[^\u0000]*[^\s\u0000][^\u0000]*$"
+        pattern = r"^[\t-\r\x1c-\x20\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*[^\t-\r\x1c-\x20\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u0000](?:[^\u0000]{0,253}[^\t-\r\x1c-\x20\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u0000])?[\t-\r\x1c-\x20\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$"
     )]
     pub title: Field<String>,
     /// At most 10,000 characters.
