@@ -3,6 +3,10 @@ use std::process::ExitCode;
 use clap::Parser;
 use todo_service::cli::{self, Cli};
 
+// mimalloc: faster than glibc's allocator under this workload (docs/BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> ExitCode {
     cli::run(Cli::parse()).await

@@ -67,6 +67,18 @@ impl AuditLog {
         AuditLog { db }
     }
 
+    /// An event as a row, for writing inside the transaction of the action it records.
+    pub fn entry(event: Event, user_id: Option<&str>, ip: Option<IpAddr>, detail: Value) -> Model {
+        Model {
+            id: uuid::Uuid::now_v7().to_string(),
+            at: Timestamp::now().micros(),
+            event: event.as_str().to_owned(),
+            user_id: user_id.map(str::to_owned),
+            ip: ip.map(|ip| ip.to_string()),
+            detail: detail.to_string(),
+        }
+    }
+
     /// Writes an event. A failure to write is logged and counted, never turned into the
     /// request's failure: the action already happened.
     pub async fn record(
@@ -76,14 +88,7 @@ impl AuditLog {
         ip: Option<IpAddr>,
         detail: Value,
     ) {
-        let row = Model {
-            id: uuid::Uuid::now_v7().to_string(),
-            at: Timestamp::now().micros(),
-            event: event.as_str().to_owned(),
-            user_id: user_id.map(str::to_owned),
-            ip: ip.map(|ip| ip.to_string()),
-            detail: detail.to_string(),
-        };
+        let row = Self::entry(event, user_id, ip, detail);
         if let Err(error) = store::insert(&self.db, row).await {
             metrics::counter!("audit_write_failures_total").increment(1);
             tracing::error!(%error, event = event.as_str(), "could not write an audit event");

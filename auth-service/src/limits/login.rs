@@ -46,18 +46,23 @@ impl LoginLimiter {
         buckets
     }
 
-    /// 429 if the account or the address has used up its failures in the current window.
-    pub async fn check(&self, account_email: &str, addr: Option<IpAddr>) -> Result<()> {
+    /// 429 if the account or the address has used up its failures in the current window;
+    /// else whether the account has failures on record (one query for both).
+    pub async fn check(&self, account_email: &str, addr: Option<IpAddr>) -> Result<bool> {
         let now = Timestamp::now();
-        for (bucket, max) in self.buckets(account_email, addr) {
-            if let Some((count, started)) = store::count(&self.db, &bucket).await?
-                && self.in_window(started, now)
-                && count >= i64::from(max)
-            {
-                return Err(self.limited(started, now));
+        let buckets = self.buckets(account_email, addr);
+        let keys: Vec<String> = buckets.iter().map(|(key, _)| key.clone()).collect();
+        let rows = store::counts(&self.db, &keys).await?;
+        for (key, count, started) in &rows {
+            let max = buckets
+                .iter()
+                .find_map(|(k, max)| (k == key).then_some(*max))
+                .unwrap_or(u32::MAX);
+            if self.in_window(*started, now) && *count >= i64::from(max) {
+                return Err(self.limited(*started, now));
             }
         }
-        Ok(())
+        Ok(rows.iter().any(|(key, _, _)| *key == keys[0]))
     }
 
     /// Records a failed attempt; 429 if the limit was already reached (the attempt is then not

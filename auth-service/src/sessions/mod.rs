@@ -105,27 +105,21 @@ impl Sessions {
             return Err(Error::InvalidCredentials);
         }
         // Failures other attempts recorded while this one was checked count too.
-        self.login_limiter.check(&email, ip).await?;
+        let failures_on_record = self.login_limiter.check(&email, ip).await?;
         if !record.is_active {
             metrics::counter!("logins_total", "outcome" => "deactivated").increment(1);
             return Err(Error::AccountDisabled);
         }
-        self.login_limiter.clear_account(&email).await?;
+        if failures_on_record {
+            self.login_limiter.clear_account(&email).await?;
+        }
         if verification.outdated {
             let accounts = self.accounts.clone();
             let record = record.clone();
             tokio::spawn(async move { accounts.upgrade_hash(&record, password).await });
         }
-        let grant = self.open(User::from(&record)).await?;
+        let grant = self.open(User::from(&record), ip).await?;
         metrics::counter!("logins_total", "outcome" => "succeeded").increment(1);
-        self.audit
-            .record(
-                Event::LoginSucceeded,
-                Some(&grant.user.id),
-                ip,
-                json!({"sid": grant.session_id}),
-            )
-            .await;
         Ok(grant)
     }
 
@@ -136,8 +130,9 @@ impl Sessions {
             .await;
     }
 
-    /// Opens a session for `user` with its first refresh token.
-    async fn open(&self, user: User) -> Result<Grant> {
+    /// Opens a session for `user` with its first refresh token, and audits the login, in one
+    /// transaction.
+    async fn open(&self, user: User, ip: Option<IpAddr>) -> Result<Grant> {
         let now = Timestamp::now();
         let sid = uuid::Uuid::now_v7().to_string();
         let tokens = self.issuer.issue(&user, &sid, now).await?;
@@ -155,6 +150,13 @@ impl Sessions {
         )
         .await?;
         store::insert_refresh_token(&txn, refresh_row(&tokens, &sid, &user.id, now)).await?;
+        let audited = AuditLog::entry(
+            Event::LoginSucceeded,
+            Some(&user.id),
+            ip,
+            json!({ "sid": sid }),
+        );
+        crate::store::audit::insert(&txn, audited).await?;
         txn.commit().await?;
         Ok(Grant {
             tokens,
@@ -226,16 +228,15 @@ impl Sessions {
             Timestamp::from_unix_secs(tokens.refresh_expires_at).micros(),
         )
         .await?;
+        let audited = AuditLog::entry(
+            Event::Refreshed,
+            Some(&user.id),
+            ip,
+            json!({"sid": claims.sid}),
+        );
+        crate::store::audit::insert(&txn, audited).await?;
         txn.commit().await?;
         metrics::counter!("refreshes_total", "outcome" => "succeeded").increment(1);
-        self.audit
-            .record(
-                Event::Refreshed,
-                Some(&user.id),
-                ip,
-                json!({"sid": claims.sid}),
-            )
-            .await;
         Ok(Grant {
             tokens,
             user,

@@ -50,6 +50,31 @@ pub async fn count(db: &impl ConnectionTrait, key: &str) -> Result<Option<(i64, 
     .transpose()
 }
 
+/// The counts and window starts of `keys` (one query), for the keys that have a row.
+pub async fn counts(
+    db: &impl ConnectionTrait,
+    keys: &[String],
+) -> Result<Vec<(String, i64, i64)>, DbErr> {
+    let placeholders: Vec<String> = (1..=keys.len()).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "SELECT bucket, count, window_start FROM login_failures WHERE bucket IN ({})",
+        placeholders.join(", ")
+    );
+    let values = keys.iter().map(|k| k.as_str().into()).collect();
+    let rows = db
+        .query_all_raw(statement(db.get_database_backend(), &sql, values))
+        .await?;
+    rows.iter()
+        .map(|r| {
+            Ok((
+                r.try_get::<String>("", "bucket")?,
+                i64::from(r.try_get::<i32>("", "count")?),
+                r.try_get::<i64>("", "window_start")?,
+            ))
+        })
+        .collect()
+}
+
 /// Forgets every failure of `key` (a successful login clears the account's count).
 pub async fn clear(db: &impl ConnectionTrait, key: &str) -> Result<(), DbErr> {
     let sql = "DELETE FROM login_failures WHERE bucket = $1";
