@@ -117,6 +117,15 @@ fn advisory_key(name: &str) -> i64 {
     i64::from_ne_bytes(hash.to_ne_bytes())
 }
 
+/// A raw statement written with PostgreSQL's `$1` placeholders; SQLite reads them as `?1`.
+pub fn statement(backend: DbBackend, sql: &str, values: Vec<sea_orm::Value>) -> Statement {
+    let sql = match backend {
+        DbBackend::Sqlite => sql.replace('$', "?"),
+        _ => sql.to_owned(),
+    };
+    Statement::from_sql_and_values(backend, sql, values)
+}
+
 /// Readiness: the database answers a trivial query.
 pub async fn ping(db: &DatabaseConnection) -> Result<(), String> {
     db.ping()

@@ -1,23 +1,27 @@
-//! Storage: the `todos` table through sea-orm, on PostgreSQL or SQLite.
+//! Storage: the `todos` table through sea-orm, on PostgreSQL or SQLite, and `todo_counts`,
+//! the per-owner counts every write keeps in step.
 //!
 //! A user's todos are reached only through [`TodoStore::owned_by`], whose every query filters
 //! by owner: another user's todo cannot be read, changed or deleted through it, whatever id is
 //! asked for. Reading across owners is the admin list and the report, and nothing else.
 
+pub mod counts;
 pub mod entity;
 pub mod migrations;
 
-use sea_orm::sea_query::{Expr, Func};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, ExprTrait, Order,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
+    ExprTrait, QueryFilter, QueryResult, Select, TransactionTrait, Value,
 };
+use service_kit::db::statement;
 use service_kit::timestamp::Timestamp;
 
 use crate::todos::{
     ListQuery, NewTodo, OwnerTally, PageRequest, Pagination, Report, Todo, TodoId, TodoPage,
     TodoPatch,
 };
+use counts::Counts;
 use entity::{Column, Entity};
 pub use migrations::Migrator;
 
@@ -45,33 +49,34 @@ impl TodoStore {
 
     /// Every owner's todos (the admin list), optionally filtered by owner and state.
     pub async fn list_all(&self, query: &ListQuery) -> Result<TodoPage, DbErr> {
-        let mut select = Entity::find();
-        if let Some(owner) = &query.user_id {
-            select = select.filter(Column::UserId.eq(owner.as_str()));
+        match &query.user_id {
+            Some(owner) => list_owned(&self.db, owner, query.page, query.completed).await,
+            None => {
+                let counts = counts::sum(&self.db).await?;
+                let total = filtered_total(counts, query.completed);
+                let todos = if query.page.is_past(total) {
+                    Vec::new()
+                } else {
+                    page(&self.db, None, query.page, query.completed).await?.0
+                };
+                Ok(TodoPage {
+                    todos,
+                    pagination: Pagination::new(query.page, total),
+                })
+            }
         }
-        list(&self.db, select, query.page, query.completed).await
     }
 
-    /// Counts per owner, from one `GROUP BY` query; the totals are sums over its rows.
+    /// Counts per owner, read from `todo_counts` in one query; the totals are sums over its rows.
     pub async fn report(&self) -> Result<Report, DbErr> {
-        let completed = Func::sum(Expr::case(Column::Completed.eq(true), 1).finally(0));
-        let rows: Vec<(String, i64, i64)> = Entity::find()
-            .select_only()
-            .column(Column::UserId)
-            .column_as(Expr::from(Func::count(Expr::col(Column::Id))), "todo_count")
-            .column_as(Expr::from(completed), "completed_count")
-            .group_by(Column::UserId)
-            .order_by(Func::count(Expr::col(Column::Id)), Order::Desc)
-            .order_by(Column::UserId, Order::Asc)
-            .into_tuple()
-            .all(&self.db)
-            .await?;
+        let owners = counts::owners(&self.db).await?;
         Ok(Report::from_tallies(
-            rows.into_iter()
-                .map(|(user_id, todos, completed)| OwnerTally {
+            owners
+                .into_iter()
+                .map(|(user_id, (todos, completed))| OwnerTally {
                     user_id,
-                    todos: u64::try_from(todos).unwrap_or(0),
-                    completed: u64::try_from(completed).unwrap_or(0),
+                    todos,
+                    completed,
                 })
                 .collect(),
         ))
@@ -79,11 +84,14 @@ impl TodoStore {
 
     /// Stores `todo` exactly as given, times included (imports and tests).
     pub async fn insert(&self, todo: &Todo) -> Result<(), DbErr> {
-        insert(&self.db, todo).await
+        let txn = self.db.begin().await?;
+        insert(&txn, todo).await?;
+        txn.commit().await
     }
 }
 
-async fn insert(db: &DatabaseConnection, todo: &Todo) -> Result<(), DbErr> {
+/// Inserts a todo and counts it.
+async fn insert(db: &impl ConnectionTrait, todo: &Todo) -> Result<(), DbErr> {
     let row = entity::ActiveModel {
         id: Set(todo.id.clone()),
         user_id: Set(todo.user_id.clone()),
@@ -94,7 +102,7 @@ async fn insert(db: &DatabaseConnection, todo: &Todo) -> Result<(), DbErr> {
         updated_at: Set(todo.updated_at.micros()),
     };
     Entity::insert(row).exec_without_returning(db).await?;
-    Ok(())
+    counts::add(db, &todo.user_id, 1, i64::from(todo.completed)).await
 }
 
 /// One owner's todos: every query here is filtered by `owner`.
@@ -114,7 +122,7 @@ impl OwnerTodos<'_> {
         page: PageRequest,
         completed: Option<bool>,
     ) -> Result<TodoPage, DbErr> {
-        list(self.db, self.scope(), page, completed).await
+        list_owned(self.db, self.owner, page, completed).await
     }
 
     pub async fn get(&self, id: &TodoId) -> Result<Option<Todo>, DbErr> {
@@ -137,7 +145,9 @@ impl OwnerTodos<'_> {
             created_at: now,
             updated_at: now,
         };
-        insert(self.db, &todo).await?;
+        let txn = self.db.begin().await?;
+        insert(&txn, &todo).await?;
+        txn.commit().await?;
         Ok(todo)
     }
 
@@ -146,6 +156,22 @@ impl OwnerTodos<'_> {
     pub async fn update(&self, id: &TodoId, patch: &TodoPatch) -> Result<Option<Todo>, DbErr> {
         if patch.is_empty() {
             return self.get(id).await;
+        }
+        let txn = self.db.begin().await?;
+        // A change of state is counted once however many requests race: only the statement
+        // that actually flips the row sees it affected.
+        if let Some(completed) = patch.completed() {
+            let flipped = Entity::update_many()
+                .col_expr(Column::Completed, Expr::val(completed))
+                .filter(Column::UserId.eq(self.owner))
+                .filter(Column::Id.eq(id.as_str()))
+                .filter(Column::Completed.ne(completed))
+                .exec(&txn)
+                .await?
+                .rows_affected;
+            if flipped == 1 {
+                counts::add(&txn, self.owner, 0, if completed { 1 } else { -1 }).await?;
+            }
         }
         let mut update = Entity::update_many()
             .filter(Column::UserId.eq(self.owner))
@@ -168,50 +194,141 @@ impl OwnerTodos<'_> {
         )
         .finally(now);
         update = update.col_expr(Column::UpdatedAt, updated_at.into());
-        let rows = update.exec_with_returning(self.db).await?;
+        let rows = update.exec_with_returning(&txn).await?;
+        txn.commit().await?;
         Ok(rows.into_iter().next().map(Todo::from))
     }
 
     /// Whether the owner had such a todo.
     pub async fn delete(&self, id: &TodoId) -> Result<bool, DbErr> {
-        let result = Entity::delete_many()
+        let txn = self.db.begin().await?;
+        let Some(todo) = self
+            .scope()
+            .filter(Column::Id.eq(id.as_str()))
+            .one(&txn)
+            .await?
+        else {
+            return Ok(false);
+        };
+        let deleted = Entity::delete_many()
             .filter(Column::UserId.eq(self.owner))
             .filter(Column::Id.eq(id.as_str()))
-            .exec(self.db)
-            .await?;
-        Ok(result.rows_affected > 0)
+            .exec(&txn)
+            .await?
+            .rows_affected
+            == 1;
+        if deleted {
+            counts::add(&txn, self.owner, -1, -i64::from(todo.completed)).await?;
+        }
+        txn.commit().await?;
+        Ok(deleted)
     }
 }
 
-/// Newest first (ties by id, descending): a count, then one page through the index.
-async fn list(
+/// The total a list shows, from the owner's counts and the `completed` filter.
+fn filtered_total((total, completed): Counts, filter: Option<bool>) -> u64 {
+    match filter {
+        None => total,
+        Some(true) => completed,
+        Some(false) => total.saturating_sub(completed),
+    }
+}
+
+/// One owner's page, newest first (ties by id, descending). A first page is one query: the
+/// owner's counts ride along as scalar subqueries. Deeper pages read the counts first, so a
+/// page past the end costs no scan.
+async fn list_owned(
     db: &DatabaseConnection,
-    select: Select<Entity>,
-    page: PageRequest,
+    owner: &str,
+    page_request: PageRequest,
     completed: Option<bool>,
 ) -> Result<TodoPage, DbErr> {
-    let select = match completed {
-        Some(completed) => select.filter(Column::Completed.eq(completed)),
-        None => select,
-    };
-    let total = select.clone().count(db).await?;
-    let todos = if page.is_past(total) {
-        Vec::new()
+    let (todos, counts) = if page_request.offset() == 0 {
+        match page(db, Some(owner), page_request, completed).await? {
+            (todos, Some(counts)) => (todos, counts),
+            (todos, None) => (todos, counts::of(db, owner).await?),
+        }
     } else {
-        select
-            .order_by_desc(Column::CreatedAt)
-            .order_by_desc(Column::Id)
-            .offset(page.offset())
-            .limit(page.limit())
-            .all(db)
-            .await?
-            .into_iter()
-            .map(Todo::from)
-            .collect()
+        let counts = counts::of(db, owner).await?;
+        if page_request.is_past(filtered_total(counts, completed)) {
+            (Vec::new(), counts)
+        } else {
+            (
+                page(db, Some(owner), page_request, completed).await?.0,
+                counts,
+            )
+        }
     };
     Ok(TodoPage {
         todos,
-        pagination: Pagination::new(page, total),
+        pagination: Pagination::new(page_request, filtered_total(counts, completed)),
+    })
+}
+
+/// One page through the `(user_id, created_at, id)` or `(created_at, id)` index; with an owner,
+/// also that owner's counts (when the page has a row to carry them).
+async fn page(
+    db: &DatabaseConnection,
+    owner: Option<&str>,
+    page: PageRequest,
+    completed: Option<bool>,
+) -> Result<(Vec<Todo>, Option<Counts>), DbErr> {
+    let mut values: Vec<Value> = Vec::new();
+    let mut conditions = Vec::new();
+    let mut counts_columns = String::new();
+    if let Some(owner) = owner {
+        values.push(owner.into());
+        conditions.push("user_id = $1".to_owned());
+        counts_columns = ", (SELECT total FROM todo_counts WHERE user_id = $1) AS owner_total, \
+                          (SELECT completed FROM todo_counts WHERE user_id = $1) AS owner_completed"
+            .to_owned();
+    }
+    if let Some(completed) = completed {
+        values.push(completed.into());
+        conditions.push(format!("completed = ${}", values.len()));
+    }
+    let filter = if conditions.is_empty() {
+        String::new()
+    } else {
+        format!("WHERE {}", conditions.join(" AND "))
+    };
+    values.push(i64::try_from(page.limit()).unwrap_or(i64::MAX).into());
+    values.push(i64::try_from(page.offset()).unwrap_or(i64::MAX).into());
+    let sql = format!(
+        "SELECT id, user_id, title, description, completed, created_at, updated_at{counts_columns} \
+         FROM todos {filter} ORDER BY created_at DESC, id DESC LIMIT ${} OFFSET ${}",
+        values.len() - 1,
+        values.len()
+    );
+    let rows = db
+        .query_all_raw(statement(db.get_database_backend(), &sql, values))
+        .await?;
+    let counts = match (owner, rows.first()) {
+        (Some(_), Some(row)) => Some(counts_of(row)?),
+        _ => None,
+    };
+    let todos = rows.iter().map(todo_of).collect::<Result<_, _>>()?;
+    Ok((todos, counts))
+}
+
+fn counts_of(row: &QueryResult) -> Result<Counts, DbErr> {
+    let total: Option<i64> = row.try_get("", "owner_total")?;
+    let completed: Option<i64> = row.try_get("", "owner_completed")?;
+    Ok((
+        u64::try_from(total.unwrap_or(0)).unwrap_or(0),
+        u64::try_from(completed.unwrap_or(0)).unwrap_or(0),
+    ))
+}
+
+fn todo_of(row: &QueryResult) -> Result<Todo, DbErr> {
+    Ok(Todo {
+        id: row.try_get("", "id")?,
+        user_id: row.try_get("", "user_id")?,
+        title: row.try_get("", "title")?,
+        description: row.try_get("", "description")?,
+        completed: row.try_get("", "completed")?,
+        created_at: Timestamp(row.try_get("", "created_at")?),
+        updated_at: Timestamp(row.try_get("", "updated_at")?),
     })
 }
 

@@ -7,6 +7,7 @@
 
 mod admin;
 mod auth;
+mod counts;
 mod end_to_end;
 mod helpers;
 mod isolation;
