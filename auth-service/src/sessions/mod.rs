@@ -6,7 +6,7 @@ pub mod tokens;
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use sea_orm::{DatabaseConnection, TransactionTrait};
+use sea_orm::DatabaseConnection;
 use secrecy::SecretString;
 use serde_json::json;
 use service_kit::timestamp::Timestamp;
@@ -17,7 +17,6 @@ use crate::audit::{AuditLog, Event};
 use crate::error::{Error, Result};
 use crate::keys::ring::KeyRing;
 use crate::limits::{LoginLimiter, RateLimits};
-use crate::store::entities::{refresh_token, session};
 use crate::store::sessions as store;
 use tokens::{TokenIssuer, TokenPair};
 
@@ -135,29 +134,25 @@ impl Sessions {
     async fn open(&self, user: User, ip: Option<IpAddr>) -> Result<Grant> {
         let now = Timestamp::now();
         let sid = uuid::Uuid::now_v7().to_string();
-        let tokens = self.issuer.issue(&user, &sid, now).await?;
-        let txn = self.db.begin().await?;
-        store::insert_session(
-            &txn,
-            session::Model {
-                id: sid.clone(),
+        let refresh_jti = uuid::Uuid::new_v4().to_string();
+        let tokens = self.issuer.issue(&user, &sid, &refresh_jti, now).await?;
+        store::open(
+            &self.db,
+            store::NewSession {
+                sid: sid.clone(),
                 user_id: user.id.clone(),
+                refresh_jti,
                 created_at: now.micros(),
                 expires_at: Timestamp::from_unix_secs(tokens.refresh_expires_at).micros(),
-                revoked_at: None,
-                revoked_reason: None,
+                audit: AuditLog::entry(
+                    Event::LoginSucceeded,
+                    Some(&user.id),
+                    ip,
+                    json!({ "sid": sid }),
+                ),
             },
         )
         .await?;
-        store::insert_refresh_token(&txn, refresh_row(&tokens, &sid, &user.id, now)).await?;
-        let audited = AuditLog::entry(
-            Event::LoginSucceeded,
-            Some(&user.id),
-            ip,
-            json!({ "sid": sid }),
-        );
-        crate::store::audit::insert(&txn, audited).await?;
-        txn.commit().await?;
         Ok(Grant {
             tokens,
             user,
@@ -181,67 +176,67 @@ impl Sessions {
             })?;
         self.rates.refresh_for(&claims.sub)?;
 
-        let txn = self.db.begin().await?;
-        if !store::mark_refresh_token_used(&txn, &claims.jti, now.micros()).await? {
-            let known = store::refresh_token(&txn, &claims.jti).await?;
-            let reused = known.is_some_and(|t| t.used_at.is_some() && t.session_id == claims.sid);
-            if reused {
-                store::revoke_session(
-                    &txn,
+        let successor_jti = uuid::Uuid::new_v4().to_string();
+        let successor_expires_at = Timestamp::from_unix_secs(self.issuer.refresh_expiry(now));
+        let rotation = store::Rotation {
+            jti: claims.jti.clone(),
+            sid: claims.sid.clone(),
+            user_id: claims.sub.clone(),
+            successor_jti: successor_jti.clone(),
+            now: now.micros(),
+            successor_expires_at: successor_expires_at.micros(),
+            audit: AuditLog::entry(
+                Event::Refreshed,
+                Some(&claims.sub),
+                ip,
+                json!({"sid": claims.sid}),
+            ),
+        };
+        match store::rotate(&self.db, rotation).await? {
+            store::Rotated::Yes(row) => {
+                let user = User::from(&row);
+                let tokens = self
+                    .issuer
+                    .issue(&user, &claims.sid, &successor_jti, now)
+                    .await?;
+                metrics::counter!("refreshes_total", "outcome" => "succeeded").increment(1);
+                Ok(Grant {
+                    tokens,
+                    user,
+                    session_id: claims.sid,
+                })
+            }
+            store::Rotated::SessionEnded => {
+                metrics::counter!("refreshes_total", "outcome" => "revoked").increment(1);
+                Err(Error::InvalidRefreshToken)
+            }
+            store::Rotated::NotUsable => {
+                let reused = store::revoke_if_reused(
+                    &self.db,
+                    &claims.jti,
                     &claims.sid,
                     &claims.sub,
-                    "refresh_reuse",
                     now.micros(),
                 )
                 .await?;
+                if reused {
+                    metrics::counter!("refreshes_total", "outcome" => "reuse_detected")
+                        .increment(1);
+                    tracing::warn!(user_id = %claims.sub, sid = %claims.sid, "refresh token reused: session revoked");
+                    self.audit
+                        .record(
+                            Event::RefreshReuseDetected,
+                            Some(&claims.sub),
+                            ip,
+                            json!({"sid": claims.sid}),
+                        )
+                        .await;
+                } else {
+                    metrics::counter!("refreshes_total", "outcome" => "invalid").increment(1);
+                }
+                Err(Error::InvalidRefreshToken)
             }
-            txn.commit().await?;
-            if reused {
-                metrics::counter!("refreshes_total", "outcome" => "reuse_detected").increment(1);
-                tracing::warn!(user_id = %claims.sub, sid = %claims.sid, "refresh token reused: session revoked");
-                self.audit
-                    .record(
-                        Event::RefreshReuseDetected,
-                        Some(&claims.sub),
-                        ip,
-                        json!({"sid": claims.sid}),
-                    )
-                    .await;
-            } else {
-                metrics::counter!("refreshes_total", "outcome" => "invalid").increment(1);
-            }
-            return Err(Error::InvalidRefreshToken);
         }
-        let session = store::session(&txn, &claims.sid).await?;
-        let live = session.is_some_and(|s| s.revoked_at.is_none() && s.user_id == claims.sub);
-        let user = crate::store::users::by_id(&txn, &claims.sub).await?;
-        let Some(user) = user.filter(|u| live && u.is_active).map(|u| User::from(&u)) else {
-            txn.rollback().await?;
-            metrics::counter!("refreshes_total", "outcome" => "revoked").increment(1);
-            return Err(Error::InvalidRefreshToken);
-        };
-        let tokens = self.issuer.issue(&user, &claims.sid, now).await?;
-        store::insert_refresh_token(&txn, refresh_row(&tokens, &claims.sid, &user.id, now)).await?;
-        store::extend_session(
-            &txn,
-            &claims.sid,
-            Timestamp::from_unix_secs(tokens.refresh_expires_at).micros(),
-        )
-        .await?;
-        let audited = AuditLog::entry(
-            Event::Refreshed,
-            Some(&user.id),
-            ip,
-            json!({"sid": claims.sid}),
-        );
-        crate::store::audit::insert(&txn, audited).await?;
-        txn.commit().await?;
-        metrics::counter!("refreshes_total", "outcome" => "succeeded").increment(1);
-        Ok(Grant {
-            tokens,
-            user,
-            session_id: claims.sid,
-        })
     }
 
     /// Ends the bearer's session, and the session of `refresh_token` if it is the same user's.
@@ -349,21 +344,5 @@ impl Sessions {
             Timestamp::now().micros(),
         )
         .await?)
-    }
-}
-
-fn refresh_row(
-    tokens: &TokenPair,
-    sid: &str,
-    user_id: &str,
-    now: Timestamp,
-) -> refresh_token::Model {
-    refresh_token::Model {
-        jti: tokens.refresh_jti.clone(),
-        session_id: sid.to_owned(),
-        user_id: user_id.to_owned(),
-        issued_at: now.micros(),
-        expires_at: Timestamp::from_unix_secs(tokens.refresh_expires_at).micros(),
-        used_at: None,
     }
 }

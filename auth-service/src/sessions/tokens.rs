@@ -47,16 +47,27 @@ impl TokenIssuer {
         &self.policy
     }
 
+    /// When a refresh token issued at `at` expires (seconds since the epoch).
+    pub fn refresh_expiry(&self, at: Timestamp) -> i64 {
+        at.unix_secs() + self.policy.refresh_ttl_secs
+    }
+
     /// Signs both tokens for `user` in session `sid` at `at`. RSA signing takes about a
     /// millisecond per token, so it runs on the blocking pool, off the request workers.
-    pub async fn issue(&self, user: &User, sid: &str, at: Timestamp) -> Result<TokenPair> {
+    pub async fn issue(
+        &self,
+        user: &User,
+        sid: &str,
+        refresh_jti: &str,
+        at: Timestamp,
+    ) -> Result<TokenPair> {
         let signer = self
             .ring
             .signer(at.micros())
             .ok_or_else(|| Error::internal("no signing key is active"))?;
         let now = at.unix_secs();
         let policy = Arc::clone(&self.policy);
-        let refresh_jti = uuid::Uuid::new_v4().to_string();
+        let refresh_jti = refresh_jti.to_owned();
         let access = AccessClaims {
             iss: policy.issuer.clone(),
             sub: user.id.clone(),

@@ -1,7 +1,13 @@
 //! Sessions and their single-use refresh tokens.
 
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait,
+    FromQueryResult, QueryFilter, TransactionTrait, Value,
+};
+
+use super::entities::user;
+use super::statement;
 
 use super::entities::refresh_token::{self, Entity as RefreshTokens};
 use super::entities::session::{self, Entity as Sessions};
@@ -115,4 +121,197 @@ pub async fn purge_expired(db: &impl ConnectionTrait, cutoff: i64) -> Result<u64
         .await?
         .rows_affected;
     Ok(tokens + sessions)
+}
+
+/// What opening a session writes, in one atomic step.
+#[derive(Debug)]
+pub struct NewSession {
+    pub sid: String,
+    pub user_id: String,
+    pub refresh_jti: String,
+    /// Microseconds since the epoch.
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub audit: super::entities::audit_event::Model,
+}
+
+/// Writes the session, its first refresh token and the audit row: one statement on PostgreSQL
+/// (data-modifying CTEs), one transaction on SQLite.
+pub async fn open(db: &DatabaseConnection, new: NewSession) -> Result<(), DbErr> {
+    if db.get_database_backend() == DbBackend::Postgres {
+        let sql = "WITH s AS (\
+                     INSERT INTO sessions (id, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)\
+                   ), t AS (\
+                     INSERT INTO refresh_tokens (jti, session_id, user_id, issued_at, expires_at) \
+                     VALUES ($5, $1, $2, $3, $4)\
+                   ) \
+                   INSERT INTO audit_events (id, at, event, user_id, ip, detail) \
+                   VALUES ($6, $7, $8, $2, $9, $10)";
+        let values: Vec<Value> = vec![
+            new.sid.into(),
+            new.user_id.into(),
+            new.created_at.into(),
+            new.expires_at.into(),
+            new.refresh_jti.into(),
+            new.audit.id.into(),
+            new.audit.at.into(),
+            new.audit.event.into(),
+            new.audit.ip.into(),
+            new.audit.detail.into(),
+        ];
+        return db
+            .execute_raw(statement(DbBackend::Postgres, sql, values))
+            .await
+            .map(|_| ());
+    }
+    let txn = db.begin().await?;
+    insert_session(
+        &txn,
+        session::Model {
+            id: new.sid.clone(),
+            user_id: new.user_id.clone(),
+            created_at: new.created_at,
+            expires_at: new.expires_at,
+            revoked_at: None,
+            revoked_reason: None,
+        },
+    )
+    .await?;
+    insert_refresh_token(
+        &txn,
+        refresh_token::Model {
+            jti: new.refresh_jti,
+            session_id: new.sid,
+            user_id: new.user_id,
+            issued_at: new.created_at,
+            expires_at: new.expires_at,
+            used_at: None,
+        },
+    )
+    .await?;
+    super::audit::insert(&txn, new.audit).await?;
+    txn.commit().await
+}
+
+/// A refresh: spend `jti`, issue `successor_jti` in the same session.
+#[derive(Debug)]
+pub struct Rotation {
+    pub jti: String,
+    pub sid: String,
+    pub user_id: String,
+    pub successor_jti: String,
+    /// Microseconds since the epoch.
+    pub now: i64,
+    pub successor_expires_at: i64,
+    pub audit: super::entities::audit_event::Model,
+}
+
+#[derive(Debug)]
+pub enum Rotated {
+    /// Spent, successor stored, audited: the user to sign for.
+    Yes(user::Model),
+    /// Spent, but its session is revoked or its user deactivated: nothing issued.
+    SessionEnded,
+    /// No unused, unexpired token has that jti (used before, unknown or expired).
+    NotUsable,
+}
+
+/// Spends the token and stores its successor atomically: exactly one of any number of
+/// concurrent rotations of one token succeeds, the spending being a conditional update the
+/// database evaluates under the row's lock. One statement on PostgreSQL, one transaction on
+/// SQLite.
+pub async fn rotate(db: &DatabaseConnection, r: Rotation) -> Result<Rotated, DbErr> {
+    if db.get_database_backend() == DbBackend::Postgres {
+        let sql = "WITH used AS (\
+                     UPDATE refresh_tokens SET used_at = $2 \
+                     WHERE jti = $1 AND used_at IS NULL AND expires_at > $2 \
+                     RETURNING session_id, user_id\
+                   ), live AS (\
+                     SELECT u.* FROM used \
+                     JOIN sessions s ON s.id = used.session_id AND s.id = $3 \
+                       AND s.user_id = used.user_id AND s.revoked_at IS NULL \
+                     JOIN users u ON u.id = used.user_id AND u.id = $4 AND u.is_active\
+                   ), successor AS (\
+                     INSERT INTO refresh_tokens (jti, session_id, user_id, issued_at, expires_at) \
+                     SELECT $5, $3, id, $2, $6 FROM live\
+                   ), extended AS (\
+                     UPDATE sessions SET expires_at = $6 WHERE id = $3 AND EXISTS (SELECT 1 FROM live)\
+                   ), audited AS (\
+                     INSERT INTO audit_events (id, at, event, user_id, ip, detail) \
+                     SELECT $7, $2, $8, id, $9, $10 FROM live\
+                   ) \
+                   SELECT (SELECT COUNT(*) FROM used) AS spent, live.* \
+                   FROM (SELECT 1) AS one LEFT JOIN live ON true";
+        let values: Vec<Value> = vec![
+            r.jti.into(),
+            r.now.into(),
+            r.sid.into(),
+            r.user_id.into(),
+            r.successor_jti.into(),
+            r.successor_expires_at.into(),
+            r.audit.id.into(),
+            r.audit.event.into(),
+            r.audit.ip.into(),
+            r.audit.detail.into(),
+        ];
+        let row = db
+            .query_one_raw(statement(DbBackend::Postgres, sql, values))
+            .await?
+            .ok_or_else(|| DbErr::RecordNotFound("rotation".into()))?;
+        let spent: i64 = row.try_get("", "spent")?;
+        if spent == 0 {
+            return Ok(Rotated::NotUsable);
+        }
+        let id: Option<String> = row.try_get("", "id")?;
+        if id.is_none() {
+            return Ok(Rotated::SessionEnded);
+        }
+        return Ok(Rotated::Yes(user::Model::from_query_result(&row, "")?));
+    }
+
+    let txn = db.begin().await?;
+    if !mark_refresh_token_used(&txn, &r.jti, r.now).await? {
+        txn.rollback().await?;
+        return Ok(Rotated::NotUsable);
+    }
+    let session = session(&txn, &r.sid).await?;
+    let live = session.is_some_and(|s| s.revoked_at.is_none() && s.user_id == r.user_id);
+    let user = super::users::by_id(&txn, &r.user_id).await?;
+    let Some(user) = user.filter(|u| live && u.is_active) else {
+        txn.commit().await?;
+        return Ok(Rotated::SessionEnded);
+    };
+    insert_refresh_token(
+        &txn,
+        refresh_token::Model {
+            jti: r.successor_jti,
+            session_id: r.sid.clone(),
+            user_id: r.user_id,
+            issued_at: r.now,
+            expires_at: r.successor_expires_at,
+            used_at: None,
+        },
+    )
+    .await?;
+    extend_session(&txn, &r.sid, r.successor_expires_at).await?;
+    super::audit::insert(&txn, r.audit).await?;
+    txn.commit().await?;
+    Ok(Rotated::Yes(user))
+}
+
+/// A token that could not be spent: if it was spent before (a reuse), its session is revoked.
+/// Returns whether that happened.
+pub async fn revoke_if_reused(
+    db: &DatabaseConnection,
+    jti: &str,
+    sid: &str,
+    user_id: &str,
+    now: i64,
+) -> Result<bool, DbErr> {
+    let known = refresh_token(db, jti).await?;
+    let reused = known.is_some_and(|t| t.used_at.is_some() && t.session_id == sid);
+    if reused {
+        revoke_session(db, sid, user_id, "refresh_reuse", now).await?;
+    }
+    Ok(reused)
 }
