@@ -256,7 +256,7 @@ impl App {
             VerifierConfig::access(settings.issuer.clone(), settings.audience.clone(), 0),
             ring.published(),
         ));
-        let state = AppState {
+        let state = AppState::new(crate::http::state::Parts {
             discovery: Arc::new(crate::http::well_known::discovery_document(&settings)),
             settings: Arc::clone(&settings),
             admin: Admin::new(db.clone(), audit.clone()),
@@ -267,7 +267,7 @@ impl App {
             ring: Arc::clone(&ring),
             rates: Arc::clone(&rates),
             authenticator,
-        };
+        });
         let http = HttpConfig {
             cors_origins: service_kit::settings::parse_origins(&settings.cors_origins)
                 .map_err(StartError::Other)?,

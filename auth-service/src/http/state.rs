@@ -14,8 +14,25 @@ use crate::limits::RateLimits;
 use crate::reset::PasswordResets;
 use crate::sessions::Sessions;
 
+/// Cloned for every request by axum's `State`: one reference count, not one per part.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Parts>);
+
+impl AppState {
+    pub fn new(parts: Parts) -> Self {
+        AppState(Arc::new(parts))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Parts;
+
+    fn deref(&self) -> &Parts {
+        &self.0
+    }
+}
+
+pub struct Parts {
     pub settings: Arc<Settings>,
     pub accounts: Accounts,
     pub sessions: Sessions,

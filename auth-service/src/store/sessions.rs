@@ -57,19 +57,6 @@ pub async fn session(db: &impl ConnectionTrait, id: &str) -> Result<Option<sessi
     Sessions::find_by_id(id.to_owned()).one(db).await
 }
 
-pub async fn extend_session(
-    db: &impl ConnectionTrait,
-    id: &str,
-    expires_at: i64,
-) -> Result<(), DbErr> {
-    Sessions::update_many()
-        .col_expr(session::Column::ExpiresAt, Expr::value(expires_at))
-        .filter(session::Column::Id.eq(id))
-        .exec(db)
-        .await
-        .map(|_| ())
-}
-
 /// Revokes one session of `user_id`; returns whether it was live.
 pub async fn revoke_session(
     db: &impl ConnectionTrait,
@@ -108,18 +95,25 @@ pub async fn revoke_user_sessions(
     Ok(update.exec(db).await?.rows_affected)
 }
 
-/// Deletes sessions and refresh tokens that expired before `cutoff`.
+/// Deletes refresh tokens that expired before `cutoff`, then the sessions left without a
+/// token that could still be used: a session lives as long as its newest refresh token, so a
+/// refresh needs not touch its session row.
 pub async fn purge_expired(db: &impl ConnectionTrait, cutoff: i64) -> Result<u64, DbErr> {
     let tokens = RefreshTokens::delete_many()
         .filter(refresh_token::Column::ExpiresAt.lt(cutoff))
         .exec(db)
         .await?
         .rows_affected;
-    let sessions = Sessions::delete_many()
-        .filter(session::Column::ExpiresAt.lt(cutoff))
-        .exec(db)
+    let sql = "DELETE FROM sessions WHERE expires_at < $1 AND NOT EXISTS \
+               (SELECT 1 FROM refresh_tokens t WHERE t.session_id = sessions.id)";
+    let sessions = db
+        .execute_raw(statement(
+            db.get_database_backend(),
+            sql,
+            vec![cutoff.into()],
+        ))
         .await?
-        .rows_affected;
+        .rows_affected();
     Ok(tokens + sessions)
 }
 
@@ -234,8 +228,6 @@ pub async fn rotate(db: &DatabaseConnection, r: Rotation) -> Result<Rotated, DbE
                    ), successor AS (\
                      INSERT INTO refresh_tokens (jti, session_id, user_id, issued_at, expires_at) \
                      SELECT $5, $3, id, $2, $6 FROM live\
-                   ), extended AS (\
-                     UPDATE sessions SET expires_at = $6 WHERE id = $3 AND EXISTS (SELECT 1 FROM live)\
                    ), audited AS (\
                      INSERT INTO audit_events (id, at, event, user_id, ip, detail) \
                      SELECT $7, $2, $8, id, $9, $10 FROM live\
@@ -293,7 +285,6 @@ pub async fn rotate(db: &DatabaseConnection, r: Rotation) -> Result<Rotated, DbE
         },
     )
     .await?;
-    extend_session(&txn, &r.sid, r.successor_expires_at).await?;
     super::audit::insert(&txn, r.audit).await?;
     txn.commit().await?;
     Ok(Rotated::Yes(user))

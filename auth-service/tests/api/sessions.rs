@@ -203,3 +203,31 @@ async fn tokens_issued_by_the_service_verify_with_shared_claims_against_its_jwks
         Err(shared_claims::Rejection::WrongType)
     );
 }
+
+#[tokio::test]
+async fn purging_removes_expired_sessions_and_keeps_live_ones() {
+    use sea_orm::EntityTrait;
+    let app = TestApp::spawn_with(|s| s.refresh_token_ttl_secs = 2).await;
+    let old = app.user("vera@example.com").await;
+    tokio::time::sleep(std::time::Duration::from_millis(2_200)).await;
+    let live = app.tokens("vera@example.com", PASSWORD).await;
+
+    let db = service_kit::db::connect(&app.settings.db_config())
+        .await
+        .unwrap();
+    let now = service_kit::timestamp::Timestamp::now().micros();
+    let purged = auth_service::store::sessions::purge_expired(&db, now)
+        .await
+        .unwrap();
+    assert!(purged >= 2, "the expired token and its session: {purged}");
+    let sessions = auth_service::store::entities::session::Entity::find()
+        .all(&db)
+        .await
+        .unwrap();
+    let sid = |t: &Tokens| claims(&t.access)["sid"].as_str().unwrap().to_owned();
+    let ids: Vec<String> = sessions.into_iter().map(|s| s.id).collect();
+    assert_eq!(ids, [sid(&live)], "only the live session is left");
+    problem(app.refresh(&old.refresh).await, 401).await;
+    assert_eq!(app.refresh(&live.refresh).await.status(), 200);
+    db.close().await.unwrap();
+}
