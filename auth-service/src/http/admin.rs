@@ -28,7 +28,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[into_params(parameter_in = Query)]
 pub struct PageParams {
     /// 1 or more [1].
-    #[param(minimum = 1)]
+    #[param(minimum = 1, maximum = 1_000_000_000)]
     pub page: Option<i64>,
     /// 1 to 100 [20].
     #[param(minimum = 1, maximum = 100)]
@@ -133,7 +133,7 @@ pub struct AuditParams {
     /// Only this user's events.
     #[param(pattern = r"^[^\u0000]*$")]
     pub user_id: Option<String>,
-    #[param(minimum = 1)]
+    #[param(minimum = 1, maximum = 1_000_000_000)]
     pub page: Option<i64>,
     #[param(minimum = 1, maximum = 100)]
     pub per_page: Option<i64>,

@@ -2,87 +2,9 @@
 
 use super::{Invalid, Violation};
 
-pub const DEFAULT_PER_PAGE: u64 = 20;
-pub const MAX_PER_PAGE: u64 = 100;
-/// Far past any real list, and small enough that no offset overflows a database integer.
-pub const MAX_PAGE: u64 = 1_000_000_000;
-
-/// A page number (from 1) and a page size (1 to [`MAX_PER_PAGE`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PageRequest {
-    page: u64,
-    per_page: u64,
-}
-
-impl Default for PageRequest {
-    fn default() -> Self {
-        PageRequest {
-            page: 1,
-            per_page: DEFAULT_PER_PAGE,
-        }
-    }
-}
-
-impl PageRequest {
-    pub fn new(page: u64, per_page: u64) -> Result<PageRequest, Invalid> {
-        let mut violations = Vec::new();
-        if !(1..=MAX_PAGE).contains(&page) {
-            violations.push(page_violation());
-        }
-        if !(1..=MAX_PER_PAGE).contains(&per_page) {
-            violations.push(per_page_violation());
-        }
-        if violations.is_empty() {
-            Ok(PageRequest { page, per_page })
-        } else {
-            Err(Invalid(violations))
-        }
-    }
-
-    pub fn page(&self) -> u64 {
-        self.page
-    }
-
-    pub fn per_page(&self) -> u64 {
-        self.per_page
-    }
-
-    /// Rows before this page.
-    pub fn offset(&self) -> u64 {
-        (self.page - 1).saturating_mul(self.per_page)
-    }
-
-    pub fn limit(&self) -> u64 {
-        self.per_page
-    }
-
-    /// Whether this page starts at or after the end of a list of `total` items (and so is
-    /// empty without asking the database).
-    pub fn is_past(&self, total: u64) -> bool {
-        self.offset() >= total
-    }
-}
-
-/// `{page, per_page, total, pages}` of a list response.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Pagination {
-    pub page: u64,
-    pub per_page: u64,
-    pub total: u64,
-    /// `ceil(total / per_page)`; 0 for an empty list.
-    pub pages: u64,
-}
-
-impl Pagination {
-    pub fn new(request: PageRequest, total: u64) -> Pagination {
-        Pagination {
-            page: request.page,
-            per_page: request.per_page,
-            total,
-            pages: total.div_ceil(request.per_page),
-        }
-    }
-}
+pub use service_kit::pagination::{
+    DEFAULT_PER_PAGE, MAX_PAGE, MAX_PER_PAGE, Page as PageRequest, Pagination,
+};
 
 /// A list request: the page, and filters.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -139,7 +61,8 @@ impl ListQuery {
         }
         match (page, per_page) {
             (Some(page), Some(per_page)) if violations.is_empty() => Ok(ListQuery {
-                page: PageRequest { page, per_page },
+                page: PageRequest::new(page, per_page)
+                    .map_err(|_| Invalid(vec![page_violation(), per_page_violation()]))?,
                 completed,
                 user_id: user_id.map(str::to_owned),
             }),
