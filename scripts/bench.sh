@@ -21,6 +21,7 @@ PG_BASE=${PG%/*}
 # so neither pays for encryption the other skips.
 NO_TLS="sslmode=disable"
 FLASK=${FLASK_SEED:-$root/../shared/peers/flask_seed}
+[ -d "$FLASK" ] || FLASK=/work/shared/peers/flask_seed
 out="$root/bench-results/$(date +%Y%m%d-%H%M%S)"
 mkdir -p "$out"
 cores=$(nproc)

@@ -24,7 +24,15 @@ cd "$ROOT"
 CARGO_DENY_VERSION="0.20.2"
 # The directory name cargo-deny derives from deny.toml's `db-urls` (the official RustSec URL).
 DB_DIR_NAME="advisory-db-3157b0e258782691"
-SNAPSHOT="${RUSTSEC_ADVISORY_DB:-$ROOT/../shared/rustsec-advisory-db}"
+# The snapshot sits beside the repository (../shared); a checkout elsewhere (a CI clone in a
+# temp dir) finds it at the workplace's fixed location.
+SNAPSHOT="${RUSTSEC_ADVISORY_DB:-}"
+if [[ -z "$SNAPSHOT" ]]; then
+  for candidate in "$ROOT/../shared/rustsec-advisory-db" /work/shared/rustsec-advisory-db; do
+    if [[ -d "$candidate/crates" ]]; then SNAPSHOT="$candidate"; break; fi
+  done
+  SNAPSHOT="${SNAPSHOT:-$ROOT/../shared/rustsec-advisory-db}"
+fi
 
 if ! command -v cargo-deny >/dev/null; then
   echo "cargo-deny not found: installing cargo-deny $CARGO_DENY_VERSION from crates.io"

@@ -142,3 +142,44 @@ async fn deleting_one_s_own_todo_leaves_the_other_user_s_alone() {
         .await;
     assert_eq!(reply.status, StatusCode::OK);
 }
+
+#[tokio::test]
+async fn sql_metacharacters_are_data_not_code() {
+    let app = TestApp::spawn().await;
+    let (alice, bob, admin) = (app.user(), app.user(), app.admin());
+    app.create_todo(&bob, serde_json::json!({"title": "bob's"}))
+        .await;
+    let hostile = [
+        "'); DROP TABLE todos; --",
+        "x' OR '1'='1",
+        "\"; DELETE FROM todo_counts; --",
+        "%_\\",
+    ];
+    for title in hostile {
+        let created = app
+            .create_todo(
+                &alice,
+                serde_json::json!({ "title": title, "description": title }),
+            )
+            .await;
+        assert_eq!(created["title"], title);
+        assert_eq!(created["description"], title);
+    }
+    let mine = app.get("/api/todos?per_page=100", Some(&alice.token)).await;
+    assert_eq!(mine.body["pagination"]["total"], hostile.len());
+    // An owner filter made of SQL reaches nobody's todos, and every table is intact.
+    let injected = app
+        .get(
+            "/api/admin/todos?user_id=x'%20OR%20'1'%3D'1",
+            Some(&admin.token),
+        )
+        .await;
+    assert_eq!(injected.status.as_u16(), 200);
+    assert_eq!(injected.body["pagination"]["total"], 0);
+    let all = app
+        .get("/api/admin/todos?per_page=100", Some(&admin.token))
+        .await;
+    assert_eq!(all.body["pagination"]["total"], hostile.len() + 1);
+    let report = app.get("/api/admin/reports", Some(&admin.token)).await;
+    assert_eq!(report.body["todos"], hostile.len() + 1);
+}
