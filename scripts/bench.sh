@@ -26,7 +26,10 @@ out="$root/bench-results/$(date +%Y%m%d-%H%M%S)"
 mkdir -p "$out"
 cores=$(nproc)
 say() { printf '\n==> %s\n' "$*"; }
-run() { printf '    $ %s\n' "$*" | tee -a "$out/commands.txt" >/dev/null; "$@"; }
+run() { # print the command (tokens shown as $token), then run it
+  printf '    $ %s\n' "$*" | sed -E 's/Bearer [A-Za-z0-9._-]+/Bearer $token/g' >>"$out/commands.txt"
+  "$@"
+}
 
 command -v wrk >/dev/null || { say "installing wrk"; apt-get install -y wrk >/dev/null; }
 pg_isready -q -h 127.0.0.1 -p 5432 || { echo "PostgreSQL is not running on 127.0.0.1:5432" >&2; exit 1; }
