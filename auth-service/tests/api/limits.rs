@@ -169,3 +169,60 @@ async fn refreshes_per_account_are_rate_limited() {
     }
     problem(app.refresh(&tokens.refresh).await, 429).await;
 }
+
+async fn login_from(app: &TestApp, forwarded_for: &str, email: &str) -> u16 {
+    app.client
+        .post(app.url("/api/auth/login"))
+        .header("x-forwarded-for", forwarded_for)
+        .json(&json!({"email": email, "password": "wrong password"}))
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+#[tokio::test]
+async fn x_forwarded_for_decides_the_address_only_when_trusted() {
+    let trusting = TestApp::spawn_with(|s| {
+        s.trust_forwarded_for = true;
+        s.login_max_failures_per_addr = 2;
+    })
+    .await;
+    // The right-most entry is the address: what a client writes to the left is ignored.
+    for i in 0..2 {
+        assert_eq!(
+            login_from(
+                &trusting,
+                &format!("9.9.9.{i}, 1.1.1.1"),
+                &format!("a{i}@example.com")
+            )
+            .await,
+            401
+        );
+    }
+    assert_eq!(
+        login_from(&trusting, "1.1.1.1", "a9@example.com").await,
+        429
+    );
+    assert_eq!(
+        login_from(&trusting, "2.2.2.2", "b@example.com").await,
+        401,
+        "another address"
+    );
+
+    let ignoring = TestApp::spawn_with(|s| s.login_max_failures_per_addr = 2).await;
+    for i in 0..2 {
+        assert_eq!(
+            login_from(
+                &ignoring,
+                &format!("3.3.3.{i}"),
+                &format!("c{i}@example.com")
+            )
+            .await,
+            401
+        );
+    }
+    // Untrusted, every attempt came from the peer (127.0.0.1), whatever the header said.
+    assert_eq!(login_from(&ignoring, "4.4.4.4", "d@example.com").await, 429);
+}
