@@ -21,7 +21,7 @@ const JWKS: &str = r#"{"keys": [{"kty": "RSA", "use": "sig", "alg": "RS256", "ki
 const NOW: i64 = 1_800_000_000;
 
 static KEYS: LazyLock<KeySet> = LazyLock::new(|| {
-    let keys = KeySet::from_jwks_json(JWKS.as_bytes()).expect("the embedded JWKS parses");
+    let keys = KeySet::from_jwks_json(JWKS.as_bytes()).expect("the embedded JWKS parses"); // startup: a constant
     assert_eq!(keys.len(), 1, "the embedded JWKS holds one usable key");
     keys
 });

@@ -4,9 +4,9 @@
 
 use std::time::{Duration, Instant};
 
+use crate::process::{CuttableProxy, Service};
 use serde_json::{Value, json};
 use service_kit::test_db::TestDb;
-use system_tests::{CuttableProxy, Service};
 
 use crate::helpers::*;
 

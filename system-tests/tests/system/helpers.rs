@@ -1,9 +1,9 @@
 use std::time::Duration;
 
+use crate::process::TEST_KEK;
 use sea_orm::{ConnectionTrait, Statement};
 use serde_json::{Value, json};
 use service_kit::test_db::TestDb;
-use system_tests::TEST_KEK;
 
 pub const ISSUER: &str = "http://auth.replicas.test";
 pub const PASSWORD: &str = "correct horse battery staple";

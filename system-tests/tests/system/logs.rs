@@ -2,9 +2,9 @@
 
 use std::time::Duration;
 
+use crate::process::{Service, TEST_KEK};
 use serde_json::{Value, json};
 use service_kit::test_db::TestDb;
-use system_tests::{Service, TEST_KEK};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::helpers::*;

@@ -7,5 +7,6 @@ mod faults;
 mod flood;
 mod helpers;
 mod logs;
+mod process;
 mod replicas;
 mod shutdown;

@@ -2,9 +2,9 @@
 
 use std::time::{Duration, Instant};
 
+use crate::process::{Service, run};
 use serde_json::{Value, json};
 use service_kit::test_db::TestDb;
-use system_tests::{Service, run};
 
 use crate::helpers::*;
 

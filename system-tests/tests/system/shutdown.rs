@@ -2,8 +2,8 @@
 
 use std::time::Duration;
 
+use crate::process::Service;
 use service_kit::test_db::TestDb;
-use system_tests::Service;
 
 use crate::helpers::*;
 

@@ -35,7 +35,8 @@ proptest! {
     fn plain_titles_are_accepted_trimmed(core in "[a-zA-Z0-9][a-zA-Z0-9 ]{0,253}[a-zA-Z0-9]?", pad in " {0,5}") {
         let raw = format!("{pad}{core}{pad}");
         let input = TodoInput { title: Field::Value(raw), ..TodoInput::default() };
-        let todo = NewTodo::validate(input).unwrap();
+        let todo = NewTodo::validate(input)
+            .map_err(|e| TestCaseError::fail(format!("refused: {e:?}")))?;
         prop_assert_eq!(todo.title(), core.trim());
         prop_assert_eq!(todo.description(), "");
         prop_assert!(!todo.completed());

@@ -1,9 +1,8 @@
-//! Running the services as real processes, for tests that need several of them.
+//! Running the services as real processes, for the tests that need several of them.
 //!
 //! The processes run this package's `auth-service-under-test` and `todo-service-under-test`
 //! binaries: the services' own `main`s, built by Cargo together with these tests, so a test
 //! never runs a stale binary.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::net::TcpListener;
 use std::path::PathBuf;
@@ -34,7 +33,6 @@ pub const TEST_KEK: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
 /// A service process listening on its own port.
 pub struct Service {
     pub name: String,
-    pub port: u16,
     pub base: String,
     child: Child,
 }
@@ -78,7 +76,6 @@ impl Service {
         let child = command.spawn().unwrap();
         Service {
             name: bin.to_owned(),
-            port,
             base: format!("http://127.0.0.1:{port}"),
             child,
         }
