@@ -28,3 +28,71 @@ where
 {
     Router::from(SwaggerUi::new("/docs").url("/openapi.json", spec))
 }
+
+/// The problem responses operations share, declared once for their OpenAPI documents.
+pub mod responses {
+    use utoipa::IntoResponses;
+
+    use crate::Problem;
+
+    /// What reading a JSON body can answer: 400, 413, 415, 422.
+    #[derive(IntoResponses)]
+    #[allow(dead_code)]
+    pub enum JsonBodyErrors {
+        #[response(
+            status = 400,
+            description = "The body is not valid JSON",
+            content_type = "application/problem+json"
+        )]
+        Malformed(Problem),
+        #[response(
+            status = 413,
+            description = "The body exceeds 65,536 bytes",
+            content_type = "application/problem+json"
+        )]
+        TooLarge(Problem),
+        #[response(
+            status = 415,
+            description = "The body is not `application/json`",
+            content_type = "application/problem+json"
+        )]
+        NotJson(Problem),
+        #[response(
+            status = 422,
+            description = "Invalid fields, named in `errors`",
+            content_type = "application/problem+json"
+        )]
+        Invalid(Problem),
+    }
+
+    /// What a bearer-protected operation can answer before it starts: 401 and 403 with their
+    /// RFC 6750 challenges.
+    #[derive(IntoResponses)]
+    #[allow(dead_code)]
+    pub enum BearerErrors {
+        #[response(status = 401, description = "No token, or one that does not verify", content_type = "application/problem+json",
+            headers(("WWW-Authenticate" = String, description = "`Bearer`, or `Bearer error=\"invalid_token\"`")))]
+        Unauthenticated(Problem),
+        #[response(status = 403, description = "The token does not grant this operation", content_type = "application/problem+json",
+            headers(("WWW-Authenticate" = String, description = "`Bearer error=\"insufficient_scope\"`")))]
+        Forbidden(Problem),
+    }
+
+    /// What any operation can answer when the server cannot: 500 and 503.
+    #[derive(IntoResponses)]
+    #[allow(dead_code)]
+    pub enum ServerErrors {
+        #[response(
+            status = 500,
+            description = "Internal error",
+            content_type = "application/problem+json"
+        )]
+        Internal(Problem),
+        #[response(
+            status = 503,
+            description = "A dependency is unreachable, or the request timed out; retry",
+            content_type = "application/problem+json"
+        )]
+        Unavailable(Problem),
+    }
+}

@@ -6,6 +6,7 @@ use secrecy::SecretString;
 use serde::Deserialize;
 use service_kit::Problem;
 use service_kit::json::ApiJson;
+use service_kit::openapi::responses::{BearerErrors, JsonBodyErrors, ServerErrors};
 use shared_claims::{Permission, Principal};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -26,9 +27,9 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[utoipa::path(get, path = "/api/auth/profile", tag = "account", security(("bearer" = [])),
     responses(
         (status = 200, description = "Profile", body = UserBody),
-        (status = 401, description = "No or invalid token", body = Problem, content_type = "application/problem+json"),
+        BearerErrors,
+        ServerErrors,
         (status = 404, description = "The account no longer exists", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Unavailable", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn get_profile(
     State(state): State<AppState>,
@@ -57,13 +58,10 @@ pub struct ProfilePatch {
 #[utoipa::path(patch, path = "/api/auth/profile", tag = "account", security(("bearer" = [])), request_body = ProfilePatch,
     responses(
         (status = 200, description = "Profile", body = UserBody),
-        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No or invalid token", body = Problem, content_type = "application/problem+json"),
+        JsonBodyErrors,
+        BearerErrors,
+        ServerErrors,
         (status = 404, description = "The account no longer exists", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Unavailable", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn patch_profile(
     State(state): State<AppState>,
@@ -89,13 +87,11 @@ pub struct PasswordChange {
 #[utoipa::path(post, path = "/api/auth/password/change", tag = "account", security(("bearer" = [])), request_body = PasswordChange,
     responses(
         (status = 204, description = "Changed"),
-        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No or invalid token", body = Problem, content_type = "application/problem+json"),
+        JsonBodyErrors,
+        BearerErrors,
+        ServerErrors,
         (status = 404, description = "The account no longer exists", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Wrong current password or a refused new one", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Unavailable", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn change_password(
     State(state): State<AppState>,

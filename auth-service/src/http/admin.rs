@@ -4,6 +4,7 @@ use axum::extract::{Path, State};
 use serde::{Deserialize, Serialize};
 use service_kit::Problem;
 use service_kit::json::{ApiJson, ApiQuery};
+use service_kit::openapi::responses::{BearerErrors, JsonBodyErrors, ServerErrors};
 use service_kit::pagination::{Page, Pagination};
 use service_kit::timestamp::Timestamp;
 use shared_claims::{Permission, Principal, Role};
@@ -39,10 +40,9 @@ pub struct PageParams {
 #[utoipa::path(get, path = "/api/admin/users", tag = "admin", params(PageParams), security(("bearer" = [])),
     responses(
         (status = 200, description = "Users", body = UserList),
-        (status = 401, description = "No or invalid token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+        BearerErrors,
+        ServerErrors,
         (status = 422, description = "Invalid page", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Unavailable", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn list_users(
     State(state): State<AppState>,
@@ -65,10 +65,9 @@ async fn list_users(
 #[utoipa::path(get, path = "/api/admin/users/{id}", tag = "admin", params(("id" = String, Path)), security(("bearer" = [])),
     responses(
         (status = 200, description = "User", body = UserBody),
-        (status = 401, description = "No or invalid token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+        BearerErrors,
+        ServerErrors,
         (status = 404, description = "No such user", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Unavailable", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn get_user(
     State(state): State<AppState>,
@@ -93,15 +92,11 @@ pub struct UserPatch {
 #[utoipa::path(patch, path = "/api/admin/users/{id}", tag = "admin", params(("id" = String, Path)), request_body = UserPatch, security(("bearer" = [])),
     responses(
         (status = 200, description = "User", body = UserBody),
-        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No or invalid token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+        JsonBodyErrors,
+        BearerErrors,
+        ServerErrors,
         (status = 404, description = "No such user", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The last active admin", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Unavailable", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn patch_user(
     State(state): State<AppState>,
@@ -161,10 +156,9 @@ pub struct AuditList {
 #[utoipa::path(get, path = "/api/admin/audit", tag = "admin", params(AuditParams), security(("bearer" = [])),
     responses(
         (status = 200, description = "Events", body = AuditList),
-        (status = 401, description = "No or invalid token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+        BearerErrors,
+        ServerErrors,
         (status = 422, description = "Invalid page", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Unavailable", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn audit(
     State(state): State<AppState>,

@@ -8,6 +8,7 @@ use secrecy::SecretString;
 use serde::Deserialize;
 use service_kit::Problem;
 use service_kit::json::{ApiJson, is_json_content_type, parse_json};
+use service_kit::openapi::responses::{BearerErrors, JsonBodyErrors, ServerErrors};
 use shared_claims::{Permission, Principal, Role};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -51,13 +52,10 @@ pub struct RegisterBody {
 #[utoipa::path(post, path = "/api/auth/register", tag = "auth", request_body = RegisterBody,
     responses(
         (status = 201, description = "Created", body = UserBody),
-        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
+        JsonBodyErrors,
+        ServerErrors,
         (status = 409, description = "Email already registered", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Rate limited", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Unavailable", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn register(
     State(state): State<AppState>,
@@ -99,14 +97,11 @@ pub struct LoginBody {
 #[utoipa::path(post, path = "/api/auth/login", tag = "auth", request_body = LoginBody,
     responses(
         (status = 200, description = "Tokens", body = TokenBody),
-        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
+        JsonBodyErrors,
+        ServerErrors,
         (status = 401, description = "Wrong email or password", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Account deactivated", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many failures", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Unavailable", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn login(
     State(state): State<AppState>,
@@ -129,13 +124,10 @@ pub struct RefreshBody {
 #[utoipa::path(post, path = "/api/auth/refresh", tag = "auth", request_body = RefreshBody,
     responses(
         (status = 200, description = "Tokens", body = TokenBody),
-        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
+        JsonBodyErrors,
+        ServerErrors,
         (status = 401, description = "Invalid, used, revoked or expired", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Rate limited", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Unavailable", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn refresh(
     State(state): State<AppState>,
@@ -173,12 +165,9 @@ fn optional_json(headers: &HeaderMap, body: &Bytes) -> Result<LogoutBody> {
     security(("bearer" = [])),
     responses(
         (status = 204, description = "Session ended"),
-        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No or invalid token", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Unavailable", body = Problem, content_type = "application/problem+json"),
+        JsonBodyErrors,
+        BearerErrors,
+        ServerErrors,
     ))]
 async fn logout(
     State(state): State<AppState>,
@@ -200,8 +189,8 @@ async fn logout(
 #[utoipa::path(post, path = "/api/auth/logout-all", tag = "auth", security(("bearer" = [])),
     responses(
         (status = 204, description = "Every session ended"),
-        (status = 401, description = "No or invalid token", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Unavailable", body = Problem, content_type = "application/problem+json"),
+        BearerErrors,
+        ServerErrors,
     ))]
 async fn logout_all(
     State(state): State<AppState>,

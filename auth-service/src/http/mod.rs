@@ -15,6 +15,7 @@ use std::sync::Arc;
 use axum::Router;
 use service_kit::health::Readiness;
 use service_kit::layers::HttpConfig;
+use service_kit::openapi::responses::ServerErrors;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 
@@ -46,7 +47,10 @@ struct HealthStatus {
 
 /// Liveness: the process answers.
 #[utoipa::path(get, path = "/healthz", tag = "operations",
-    responses((status = 200, description = "Alive", body = HealthStatus)))]
+    responses(
+        (status = 200, description = "Alive", body = HealthStatus),
+        ServerErrors,
+    ))]
 #[allow(dead_code)]
 async fn healthz() {}
 
@@ -54,14 +58,18 @@ async fn healthz() {}
 #[utoipa::path(get, path = "/readyz", tag = "operations",
     responses(
         (status = 200, description = "Ready to serve", body = HealthStatus),
-        (status = 503, description = "Not ready: the database is unreachable", body = service_kit::Problem, content_type = "application/problem+json"),
+        ServerErrors,
+        (status = 503, description = "Not ready: the database is unreachable or no signing key is active", body = service_kit::Problem, content_type = "application/problem+json"),
     ))]
 #[allow(dead_code)]
 async fn readyz() {}
 
 /// Prometheus metrics (HTTP requests, logins, refreshes, password hashing, reset deliveries).
 #[utoipa::path(get, path = "/metrics", tag = "operations",
-    responses((status = 200, description = "Prometheus text exposition", body = String, content_type = "text/plain")))]
+    responses(
+        (status = 200, description = "Prometheus text exposition", body = String, content_type = "text/plain"),
+        ServerErrors,
+    ))]
 #[allow(dead_code)]
 async fn metrics() {}
 

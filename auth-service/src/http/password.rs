@@ -6,6 +6,7 @@ use secrecy::SecretString;
 use serde::Deserialize;
 use service_kit::Problem;
 use service_kit::json::ApiJson;
+use service_kit::openapi::responses::{JsonBodyErrors, ServerErrors};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -30,12 +31,10 @@ pub struct ForgotBody {
 #[utoipa::path(post, path = "/api/auth/password/forgot", tag = "password", request_body = ForgotBody,
     responses(
         (status = 202, description = "Accepted, whether or not the account exists"),
-        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        JsonBodyErrors,
+        ServerErrors,
         (status = 422, description = "Not an email address", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Rate limited", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Unavailable", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn forgot(
     State(state): State<AppState>,
@@ -57,11 +56,10 @@ pub struct ResetBody {
 #[utoipa::path(post, path = "/api/auth/password/reset", tag = "password", request_body = ResetBody,
     responses(
         (status = 204, description = "Password set"),
+        JsonBodyErrors,
+        ServerErrors,
         (status = 400, description = "Malformed JSON, or an unknown, used or expired token", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A refused password", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Unavailable", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn reset(
     State(state): State<AppState>,

@@ -4,6 +4,7 @@ use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
+use service_kit::openapi::responses::ServerErrors;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -46,8 +47,11 @@ pub fn discovery_document(settings: &Settings) -> Value {
 
 /// Every key that may have signed a still-valid token, and the next key before it signs.
 #[utoipa::path(get, path = "/.well-known/jwks.json", tag = "keys",
-    responses((status = 200, description = "JWK Set", content_type = "application/json",
-        body = Object, example = json!({"keys": [{"kty": "RSA", "use": "sig", "alg": "RS256", "kid": "…", "n": "…", "e": "AQAB"}]}))))]
+    responses(
+        (status = 200, description = "JWK Set", content_type = "application/json",
+        body = Object, example = json!({"keys": [{"kty": "RSA", "use": "sig", "alg": "RS256", "kid": "…", "n": "…", "e": "AQAB"}]})),
+        ServerErrors,
+    ))]
 async fn jwks(State(state): State<AppState>) -> Response {
     let max_age = jwks_max_age_secs(&state.settings);
     (
@@ -62,14 +66,20 @@ async fn jwks(State(state): State<AppState>) -> Response {
 
 /// Authorization server metadata (RFC 8414).
 #[utoipa::path(get, path = "/.well-known/oauth-authorization-server", tag = "keys",
-    responses((status = 200, description = "Metadata", body = Object, content_type = "application/json")))]
+    responses(
+        (status = 200, description = "Metadata", body = Object, content_type = "application/json"),
+        ServerErrors,
+    ))]
 async fn oauth_metadata(State(state): State<AppState>) -> Response {
     metadata(&state)
 }
 
 /// The same document under the OpenID Connect name.
 #[utoipa::path(get, path = "/.well-known/openid-configuration", tag = "keys",
-    responses((status = 200, description = "Metadata", body = Object, content_type = "application/json")))]
+    responses(
+        (status = 200, description = "Metadata", body = Object, content_type = "application/json"),
+        ServerErrors,
+    ))]
 async fn openid_configuration(State(state): State<AppState>) -> Response {
     metadata(&state)
 }

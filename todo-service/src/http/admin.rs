@@ -5,6 +5,7 @@ use axum::Json;
 use axum::extract::State;
 use service_kit::Problem;
 use service_kit::json::ApiQuery;
+use service_kit::openapi::responses::{BearerErrors, ServerErrors};
 use shared_claims::{Permission, Principal};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -30,13 +31,9 @@ pub fn router() -> OpenApiRouter<AppState> {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "One page of every user's todos, newest first (ties by id, descending)", body = TodoListView),
-        (status = 401, description = "No token, or one that does not verify", body = Problem, content_type = "application/problem+json",
-            headers(("WWW-Authenticate" = String, description = "`Bearer`, or `Bearer error=\"invalid_token\"`"))),
-        (status = 403, description = "The token does not grant `todos:all:read` (not an admin)", body = Problem, content_type = "application/problem+json",
-            headers(("WWW-Authenticate" = String, description = "`Bearer error=\"insufficient_scope\"`"))),
+        BearerErrors,
+        ServerErrors,
         (status = 422, description = "An invalid query parameter, named in `errors`", body = Problem, content_type = "application/problem+json"),
-        (status = 500, description = "Internal error", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "The database is unreachable, or the request timed out", body = Problem, content_type = "application/problem+json"),
     )
 )]
 async fn list_all_todos(
@@ -58,12 +55,8 @@ async fn list_all_todos(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Totals, and counts per owner by `todos` descending then `user_id`", body = ReportView),
-        (status = 401, description = "No token, or one that does not verify", body = Problem, content_type = "application/problem+json",
-            headers(("WWW-Authenticate" = String, description = "`Bearer`, or `Bearer error=\"invalid_token\"`"))),
-        (status = 403, description = "The token does not grant `reports:read` (not an admin)", body = Problem, content_type = "application/problem+json",
-            headers(("WWW-Authenticate" = String, description = "`Bearer error=\"insufficient_scope\"`"))),
-        (status = 500, description = "Internal error", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "The database is unreachable, or the request timed out", body = Problem, content_type = "application/problem+json"),
+        BearerErrors,
+        ServerErrors,
     )
 )]
 async fn report(

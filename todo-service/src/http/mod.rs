@@ -16,6 +16,7 @@ use serde::Serialize;
 use service_kit::Problem;
 use service_kit::health::Readiness;
 use service_kit::layers::HttpConfig;
+use service_kit::openapi::responses::ServerErrors;
 use shared_claims::Authenticator;
 use utoipa::openapi::OpenApi as OpenApiDocument;
 use utoipa::{OpenApi, ToSchema};
@@ -106,7 +107,10 @@ struct HealthStatus {
     path = "/healthz",
     tag = "operations",
     operation_id = "healthz",
-    responses((status = 200, description = "Alive", body = HealthStatus))
+    responses(
+        (status = 200, description = "Alive", body = HealthStatus),
+        ServerErrors,
+    )
 )]
 #[allow(dead_code)]
 async fn healthz() {}
@@ -119,6 +123,7 @@ async fn healthz() {}
     operation_id = "readyz",
     responses(
         (status = 200, description = "Ready to serve", body = HealthStatus),
+        ServerErrors,
         (status = 503, description = "Not ready: the database is unreachable or no signing keys are held", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -131,7 +136,10 @@ async fn readyz() {}
     path = "/metrics",
     tag = "operations",
     operation_id = "metrics",
-    responses((status = 200, description = "Prometheus text exposition", body = String, content_type = "text/plain"))
+    responses(
+        (status = 200, description = "Prometheus text exposition", body = String, content_type = "text/plain"),
+        ServerErrors,
+    )
 )]
 #[allow(dead_code)]
 async fn metrics() {}

@@ -10,6 +10,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use service_kit::Problem;
 use service_kit::json::{ApiJson, ApiQuery};
+use service_kit::openapi::responses::{BearerErrors, JsonBodyErrors, ServerErrors};
 use shared_claims::{Permission, Principal};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -56,13 +57,9 @@ fn owner(principal: &Principal) -> Result<&str, ApiError> {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "One page of your todos, newest first (ties by id, descending)", body = TodoListView),
-        (status = 401, description = "No token, or one that does not verify", body = Problem, content_type = "application/problem+json",
-            headers(("WWW-Authenticate" = String, description = "`Bearer`, or `Bearer error=\"invalid_token\"`"))),
-        (status = 403, description = "The token does not grant `todos:own`", body = Problem, content_type = "application/problem+json",
-            headers(("WWW-Authenticate" = String, description = "`Bearer error=\"insufficient_scope\"`"))),
+        BearerErrors,
+        ServerErrors,
         (status = 422, description = "An invalid query parameter, named in `errors`", body = Problem, content_type = "application/problem+json"),
-        (status = 500, description = "Internal error", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "The database is unreachable, or the request timed out", body = Problem, content_type = "application/problem+json"),
     )
 )]
 async fn list_todos(
@@ -90,16 +87,9 @@ async fn list_todos(
     responses(
         (status = 201, description = "Created", body = TodoView,
             headers(("Location" = String, description = "`/api/todos/{id}` of the new todo"))),
-        (status = 400, description = "The body is not valid JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No token, or one that does not verify", body = Problem, content_type = "application/problem+json",
-            headers(("WWW-Authenticate" = String, description = "`Bearer`, or `Bearer error=\"invalid_token\"`"))),
-        (status = 403, description = "The token does not grant `todos:own`", body = Problem, content_type = "application/problem+json",
-            headers(("WWW-Authenticate" = String, description = "`Bearer error=\"insufficient_scope\"`"))),
-        (status = 413, description = "The body exceeds 65,536 bytes", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "The body is not `application/json`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields, named in `errors`", body = Problem, content_type = "application/problem+json"),
-        (status = 500, description = "Internal error", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "The database is unreachable, or the request timed out", body = Problem, content_type = "application/problem+json"),
+        JsonBodyErrors,
+        BearerErrors,
+        ServerErrors,
     )
 )]
 async fn create_todo(
@@ -129,13 +119,9 @@ async fn create_todo(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The todo", body = TodoView),
-        (status = 401, description = "No token, or one that does not verify", body = Problem, content_type = "application/problem+json",
-            headers(("WWW-Authenticate" = String, description = "`Bearer`, or `Bearer error=\"invalid_token\"`"))),
-        (status = 403, description = "The token does not grant `todos:own`", body = Problem, content_type = "application/problem+json",
-            headers(("WWW-Authenticate" = String, description = "`Bearer error=\"insufficient_scope\"`"))),
+        BearerErrors,
+        ServerErrors,
         (status = 404, description = "You have no todo with this id (it may be another user's)", body = Problem, content_type = "application/problem+json"),
-        (status = 500, description = "Internal error", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "The database is unreachable, or the request timed out", body = Problem, content_type = "application/problem+json"),
     )
 )]
 async fn get_todo(
@@ -164,17 +150,10 @@ async fn get_todo(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The changed todo", body = TodoView),
-        (status = 400, description = "The body is not valid JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No token, or one that does not verify", body = Problem, content_type = "application/problem+json",
-            headers(("WWW-Authenticate" = String, description = "`Bearer`, or `Bearer error=\"invalid_token\"`"))),
-        (status = 403, description = "The token does not grant `todos:own`", body = Problem, content_type = "application/problem+json",
-            headers(("WWW-Authenticate" = String, description = "`Bearer error=\"insufficient_scope\"`"))),
+        JsonBodyErrors,
+        BearerErrors,
+        ServerErrors,
         (status = 404, description = "You have no todo with this id (it may be another user's)", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "The body exceeds 65,536 bytes", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "The body is not `application/json`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields, named in `errors`", body = Problem, content_type = "application/problem+json"),
-        (status = 500, description = "Internal error", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "The database is unreachable, or the request timed out", body = Problem, content_type = "application/problem+json"),
     )
 )]
 async fn update_todo(
@@ -206,17 +185,10 @@ async fn update_todo(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The replaced todo", body = TodoView),
-        (status = 400, description = "The body is not valid JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No token, or one that does not verify", body = Problem, content_type = "application/problem+json",
-            headers(("WWW-Authenticate" = String, description = "`Bearer`, or `Bearer error=\"invalid_token\"`"))),
-        (status = 403, description = "The token does not grant `todos:own`", body = Problem, content_type = "application/problem+json",
-            headers(("WWW-Authenticate" = String, description = "`Bearer error=\"insufficient_scope\"`"))),
+        JsonBodyErrors,
+        BearerErrors,
+        ServerErrors,
         (status = 404, description = "You have no todo with this id (it may be another user's)", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "The body exceeds 65,536 bytes", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "The body is not `application/json`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields, named in `errors`", body = Problem, content_type = "application/problem+json"),
-        (status = 500, description = "Internal error", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "The database is unreachable, or the request timed out", body = Problem, content_type = "application/problem+json"),
     )
 )]
 async fn replace_todo(
@@ -246,13 +218,9 @@ async fn replace_todo(
     security(("bearer" = [])),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 401, description = "No token, or one that does not verify", body = Problem, content_type = "application/problem+json",
-            headers(("WWW-Authenticate" = String, description = "`Bearer`, or `Bearer error=\"invalid_token\"`"))),
-        (status = 403, description = "The token does not grant `todos:own`", body = Problem, content_type = "application/problem+json",
-            headers(("WWW-Authenticate" = String, description = "`Bearer error=\"insufficient_scope\"`"))),
+        BearerErrors,
+        ServerErrors,
         (status = 404, description = "You have no todo with this id (it may be another user's)", body = Problem, content_type = "application/problem+json"),
-        (status = 500, description = "Internal error", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "The database is unreachable, or the request timed out", body = Problem, content_type = "application/problem+json"),
     )
 )]
 async fn delete_todo(
