@@ -38,6 +38,35 @@ async fn postgres() -> Option<(TestDb, std::net::SocketAddr)> {
     Some((db, upstream))
 }
 
+/// Each request is answered 503 problem+json, quickly (the bounded connection-acquire wait).
+async fn all_unavailable(client: &reqwest::Client, requests: Vec<reqwest::RequestBuilder>) {
+    for request in requests {
+        let (status, content_type, took) = status_and_type(client, request).await;
+        assert_eq!(status, 503);
+        assert_eq!(content_type, "application/problem+json");
+        assert!(took < Duration::from_secs(5), "answered after {took:?}");
+    }
+}
+
+/// Waits until the service's `/readyz` answers `status`.
+async fn readiness_becomes(
+    client: &reqwest::Client,
+    service: &Service,
+    status: u16,
+    within: Duration,
+) {
+    eventually(&format!("/readyz answers {status}"), within, || async {
+        client
+            .get(service.url("/readyz"))
+            .send()
+            .await
+            .unwrap()
+            .status()
+            == status
+    })
+    .await;
+}
+
 async fn status_and_type(
     client: &reqwest::Client,
     request: reqwest::RequestBuilder,
@@ -71,35 +100,25 @@ async fn auth_service_answers_503_while_postgres_is_away_and_recovers_by_itself(
     let tokens = login(&client, &auth.base, "before@example.com").await;
 
     proxy.cut().await;
-    for request in [
-        client
-            .post(auth.url("/api/auth/register"))
-            .json(&json!({"email": "during@example.com", "password": PASSWORD})),
-        client
-            .post(auth.url("/api/auth/login"))
-            .json(&json!({"email": "before@example.com", "password": PASSWORD})),
-        client
-            .post(auth.url("/api/auth/refresh"))
-            .json(&json!({"refresh_token": tokens["refresh_token"]})),
-        client
-            .get(auth.url("/api/auth/profile"))
-            .bearer_auth(tokens["access_token"].as_str().unwrap()),
-    ] {
-        let (status, content_type, took) = status_and_type(&client, request).await;
-        assert_eq!(status, 503);
-        assert_eq!(content_type, "application/problem+json");
-        assert!(took < Duration::from_secs(5), "answered after {took:?}");
-    }
-    eventually("/readyz goes 503", Duration::from_secs(10), || async {
-        client
-            .get(auth.url("/readyz"))
-            .send()
-            .await
-            .unwrap()
-            .status()
-            == 503
-    })
+    all_unavailable(
+        &client,
+        vec![
+            client
+                .post(auth.url("/api/auth/register"))
+                .json(&json!({"email": "during@example.com", "password": PASSWORD})),
+            client
+                .post(auth.url("/api/auth/login"))
+                .json(&json!({"email": "before@example.com", "password": PASSWORD})),
+            client
+                .post(auth.url("/api/auth/refresh"))
+                .json(&json!({"refresh_token": tokens["refresh_token"]})),
+            client
+                .get(auth.url("/api/auth/profile"))
+                .bearer_auth(tokens["access_token"].as_str().unwrap()),
+        ],
+    )
     .await;
+    readiness_becomes(&client, &auth, 503, Duration::from_secs(10)).await;
     assert_eq!(
         client
             .get(auth.url("/healthz"))
@@ -121,16 +140,7 @@ async fn auth_service_answers_503_while_postgres_is_away_and_recovers_by_itself(
     );
 
     proxy.restore().await;
-    eventually("/readyz comes back", Duration::from_secs(20), || async {
-        client
-            .get(auth.url("/readyz"))
-            .send()
-            .await
-            .unwrap()
-            .status()
-            == 200
-    })
-    .await;
+    readiness_becomes(&client, &auth, 200, Duration::from_secs(20)).await;
     register(&client, &auth.base, "after@example.com").await;
     login(&client, &auth.base, "before@example.com").await;
     login(&client, &auth.base, "after@example.com").await;
@@ -183,37 +193,18 @@ async fn todo_service_answers_503_while_postgres_is_away_and_recovers_by_itself(
     assert_eq!(create("before").send().await.unwrap().status(), 201);
 
     proxy.cut().await;
-    for request in [
-        create("during"),
-        client.get(todo.url("/api/todos")).bearer_auth(&token),
-    ] {
-        let (status, content_type, took) = status_and_type(&client, request).await;
-        assert_eq!(status, 503);
-        assert_eq!(content_type, "application/problem+json");
-        assert!(took < Duration::from_secs(5), "answered after {took:?}");
-    }
-    eventually("/readyz goes 503", Duration::from_secs(10), || async {
-        client
-            .get(todo.url("/readyz"))
-            .send()
-            .await
-            .unwrap()
-            .status()
-            == 503
-    })
+    all_unavailable(
+        &client,
+        vec![
+            create("during"),
+            client.get(todo.url("/api/todos")).bearer_auth(&token),
+        ],
+    )
     .await;
+    readiness_becomes(&client, &todo, 503, Duration::from_secs(10)).await;
 
     proxy.restore().await;
-    eventually("/readyz comes back", Duration::from_secs(20), || async {
-        client
-            .get(todo.url("/readyz"))
-            .send()
-            .await
-            .unwrap()
-            .status()
-            == 200
-    })
-    .await;
+    readiness_becomes(&client, &todo, 200, Duration::from_secs(20)).await;
     assert_eq!(create("after").send().await.unwrap().status(), 201);
     let listed: Value = client
         .get(todo.url("/api/todos"))
