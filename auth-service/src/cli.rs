@@ -44,6 +44,10 @@ pub enum KeysCommand {
     Rotate,
     /// Print every key: kid, state, created, activates, retired.
     List,
+    /// Withdraw a key at once (suspected compromise): it leaves the JWKS and every token it
+    /// signed stops verifying. Revoking the active key needs a published next key, which then
+    /// signs at once.
+    Revoke { kid: String },
 }
 
 #[derive(Debug, Subcommand)]

@@ -6,7 +6,7 @@ use std::time::Duration;
 use crate::accounts::{Accounts, Registration, hasher::PasswordHasher};
 use crate::app::{self, StartError};
 use crate::cli::{Cli, Command, KeysCommand, UsersCommand};
-use crate::keys::Rotation;
+use crate::keys::{Revocation, Rotation};
 use crate::{App, Settings};
 
 /// Runs the command line: serves by default, or one of the operator subcommands.
@@ -91,6 +91,29 @@ async fn keys(settings: Settings, action: KeysCommand) -> Result<ExitCode, Start
                     key.activates_at.to_rfc3339(),
                     retired
                 );
+            }
+        }
+        KeysCommand::Revoke { kid } => {
+            let audit = crate::audit::AuditLog::new(db);
+            match manager
+                .revoke(&kid, &audit)
+                .await
+                .map_err(|e| StartError::SigningKeys(e.to_string()))?
+            {
+                Revocation::Revoked { kid, now_signing } => match now_signing {
+                    Some(next) => println!("revoked {kid}; {next} signs from now"),
+                    None => println!("revoked {kid}"),
+                },
+                Revocation::UnknownKey => {
+                    eprintln!("no key {kid}");
+                    return Ok(ExitCode::FAILURE);
+                }
+                Revocation::NoSuccessor => {
+                    eprintln!(
+                        "{kid} is the active key and no next key is published: run `keys rotate` first"
+                    );
+                    return Ok(ExitCode::FAILURE);
+                }
             }
         }
         KeysCommand::Rotate => {

@@ -25,6 +25,7 @@ pub enum Event {
     Deactivated,
     Reactivated,
     KeyRotated,
+    KeyRevoked,
 }
 
 impl Event {
@@ -43,6 +44,7 @@ impl Event {
             Event::Deactivated => "deactivated",
             Event::Reactivated => "reactivated",
             Event::KeyRotated => "key_rotated",
+            Event::KeyRevoked => "key_revoked",
         }
     }
 }

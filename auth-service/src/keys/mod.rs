@@ -53,6 +53,17 @@ impl From<&Model> for KeyInfo {
     }
 }
 
+#[derive(Debug, PartialEq, Eq)]
+pub enum Revocation {
+    Revoked {
+        kid: String,
+        now_signing: Option<String>,
+    },
+    UnknownKey,
+    /// The active key cannot go before another key can sign: rotate first.
+    NoSuccessor,
+}
+
 #[derive(Debug)]
 pub enum Rotation {
     Published(KeyInfo),
@@ -159,6 +170,50 @@ impl KeyManager {
             )
             .await;
         Ok(Rotation::Published(info))
+    }
+
+    /// Withdraws `kid` at once: it leaves the JWKS (every replica within its key refresh,
+    /// every verifier within the JWKS `max-age`) and tokens it signed stop verifying. The
+    /// active key is replaced by the published next key, which signs from now.
+    pub async fn revoke(&self, kid: &str, audit: &AuditLog) -> Result<Revocation> {
+        let keys = store::all(&self.db).await?;
+        let Some(key) = keys.iter().find(|k| k.kid == kid) else {
+            return Ok(Revocation::UnknownKey);
+        };
+        let successor = if key.state == ACTIVE {
+            match keys
+                .iter()
+                .filter(|k| k.state == NEXT)
+                .max_by_key(|k| k.created_at)
+            {
+                Some(next) => Some(next.kid.clone()),
+                None => return Ok(Revocation::NoSuccessor),
+            }
+        } else {
+            None
+        };
+        if !store::revoke(
+            &self.db,
+            kid,
+            successor.as_deref(),
+            Timestamp::now().micros(),
+        )
+        .await?
+        {
+            return Ok(Revocation::UnknownKey);
+        }
+        audit
+            .record(
+                Event::KeyRevoked,
+                None,
+                None,
+                json!({"kid": kid, "now_signing": successor}),
+            )
+            .await;
+        Ok(Revocation::Revoked {
+            kid: kid.to_owned(),
+            now_signing: successor,
+        })
     }
 
     /// Promotes a `next` key whose time has come and deletes retired keys whose tokens have all

@@ -62,6 +62,44 @@ pub async fn promote(
     Ok(activated)
 }
 
+/// Deletes `kid`; if it was the active key, `successor` (a `next` key) becomes active now, in
+/// the same transaction. `false` if there was no such key (or no such successor).
+pub async fn revoke(
+    db: &DatabaseConnection,
+    kid: &str,
+    successor: Option<&str>,
+    now: i64,
+) -> Result<bool, DbErr> {
+    let txn = db.begin().await?;
+    let deleted = SigningKeys::delete_many()
+        .filter(signing_key::Column::Kid.eq(kid))
+        .exec(&txn)
+        .await?
+        .rows_affected
+        == 1;
+    let promoted = match successor {
+        Some(next) => {
+            SigningKeys::update_many()
+                .col_expr(signing_key::Column::State, Expr::value(ACTIVE))
+                .col_expr(signing_key::Column::ActivatesAt, Expr::value(now))
+                .filter(signing_key::Column::Kid.eq(next))
+                .filter(signing_key::Column::State.eq(NEXT))
+                .exec(&txn)
+                .await?
+                .rows_affected
+                == 1
+        }
+        None => true,
+    };
+    if deleted && promoted {
+        txn.commit().await?;
+        Ok(true)
+    } else {
+        txn.rollback().await?;
+        Ok(false)
+    }
+}
+
 /// Deletes retired keys whose last token has expired.
 pub async fn delete_expired(db: &impl ConnectionTrait, now: i64) -> Result<u64, DbErr> {
     Ok(SigningKeys::delete_many()

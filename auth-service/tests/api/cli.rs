@@ -138,9 +138,28 @@ async fn keys_list_and_rotate_print_one_key_a_line() {
     assert_eq!(lines.len(), 2, "{text}");
     assert!(lines.iter().any(|l| l.contains("\tnext\t")), "{text}");
 
+    let revoke = command(&db)
+        .args(["keys", "revoke", &kid])
+        .output()
+        .unwrap();
+    assert!(revoke.status.success(), "{revoke:?}");
+    let unknown = command(&db)
+        .args(["keys", "revoke", "no-such-kid"])
+        .output()
+        .unwrap();
+    assert!(!unknown.status.success());
+    let list = command(&db).args(["keys", "list"]).output().unwrap();
+    let text = String::from_utf8_lossy(&list.stdout).to_string();
+    assert_eq!(text.lines().count(), 1, "{text}");
+    assert!(
+        text.contains("\tactive\t") && !text.contains(&kid),
+        "{text}"
+    );
+
     let root = app.admin("root@example.com").await;
     let events = app.audit_events(&root, None).await;
     assert!(events.iter().any(|e| e["event"] == "key_rotated"));
+    assert!(events.iter().any(|e| e["event"] == "key_revoked"));
 }
 
 #[tokio::test]

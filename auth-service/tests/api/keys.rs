@@ -289,3 +289,61 @@ async fn three_instances_started_together_on_an_empty_database_share_one_active_
     let applied: i64 = row.try_get("", "n").unwrap();
     assert_eq!(applied, 4, "each migration recorded once");
 }
+
+#[tokio::test]
+async fn a_revoked_key_leaves_the_jwks_and_its_tokens_stop_verifying() {
+    use auth_service::keys::{Revocation, Rotation};
+    let app = TestApp::spawn_with(|s| {
+        s.signing_key_pre_publish_secs = 3_600;
+        s.key_refresh_secs = 1;
+    })
+    .await;
+    let root = app.admin("root@example.com").await;
+    let old_kid = header(&root.access)["kid"].as_str().unwrap().to_owned();
+    let db = service_kit::db::connect(&app.settings.db_config())
+        .await
+        .unwrap();
+    let manager = auth_service::app::key_manager(&app.settings, db.clone()).unwrap();
+    let audit = auth_service::audit::AuditLog::new(db);
+
+    // The only signing key cannot go before another can sign.
+    assert_eq!(
+        manager.revoke(&old_kid, &audit).await.unwrap(),
+        Revocation::NoSuccessor
+    );
+    assert_eq!(
+        manager.revoke("no-such-kid", &audit).await.unwrap(),
+        Revocation::UnknownKey
+    );
+    let Rotation::Published(next) = manager.rotate(&audit).await.unwrap() else {
+        panic!("rotated")
+    };
+    assert_eq!(
+        manager.revoke(&old_kid, &audit).await.unwrap(),
+        Revocation::Revoked {
+            kid: old_kid.clone(),
+            now_signing: Some(next.kid.clone())
+        }
+    );
+
+    eventually("the revoked key leaves the JWKS", || async {
+        let published = kids(&jwks(&app).await.0);
+        !published.contains(&old_kid) && published.contains(&next.kid)
+    })
+    .await;
+    problem(app.get("/api/auth/profile", &root.access).await, 401).await;
+    problem(app.refresh(&root.refresh).await, 401).await;
+    // The successor signs at once, though its pre-publication had an hour to run.
+    let fresh = app.tokens("root@example.com", PASSWORD).await;
+    assert_eq!(header(&fresh.access)["kid"], next.kid.as_str());
+    assert_eq!(
+        app.get("/api/auth/profile", &fresh.access).await.status(),
+        200
+    );
+    let events = app.audit_events(&fresh, None).await;
+    assert!(
+        events
+            .iter()
+            .any(|e| e["event"] == "key_revoked" && e["detail"]["kid"] == old_kid.as_str())
+    );
+}
