@@ -36,7 +36,7 @@ pub struct Settings {
     #[arg(
         long,
         env = "AUTH_DB_MAX_CONNECTIONS",
-        default_value_t = 32,
+        default_value_t = service_kit::db::DEFAULT_MAX_CONNECTIONS,
         global = true
     )]
     pub db_max_connections: u32,

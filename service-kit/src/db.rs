@@ -8,6 +8,12 @@ use sea_orm::{
 };
 use sea_orm_migration::MigratorTrait;
 
+/// Pool size per replica on PostgreSQL. Small on purpose: a pool much larger than about twice
+/// the database's cores only queues inside PostgreSQL (on this 2-core machine, 8 connections
+/// served `GET /api/todos` 20 % faster than 32; `docs/BENCHMARKS.md`), and replicas multiply it
+/// against PostgreSQL's `max_connections` (100 by default).
+pub const DEFAULT_MAX_CONNECTIONS: u32 = 10;
+
 #[derive(Debug, Clone)]
 pub struct DbConfig {
     pub url: String,
@@ -20,7 +26,7 @@ impl DbConfig {
     pub fn new(url: impl Into<String>) -> Self {
         DbConfig {
             url: url.into(),
-            max_connections: 32,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
             acquire_timeout: Duration::from_secs(3),
         }
     }

@@ -44,7 +44,7 @@ pub struct Settings {
     pub auto_migrate: bool,
 
     /// Connections in the PostgreSQL pool (SQLite always uses one).
-    #[arg(long, env = "TODO_DB_MAX_CONNECTIONS", default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..), global = true)]
+    #[arg(long, env = "TODO_DB_MAX_CONNECTIONS", default_value_t = service_kit::db::DEFAULT_MAX_CONNECTIONS, value_parser = clap::value_parser!(u32).range(1..), global = true)]
     pub db_max_connections: u32,
 
     /// Seconds a request waits for a database connection before it is answered 503.
@@ -105,7 +105,7 @@ impl Settings {
             listen_addr: SocketAddr::from(([127, 0, 0, 1], 8081)),
             database_url: SecretString::from("sqlite://data/todo.db?mode=rwc".to_owned()),
             auto_migrate: true,
-            db_max_connections: 32,
+            db_max_connections: service_kit::db::DEFAULT_MAX_CONNECTIONS,
             db_acquire_timeout_secs: 3,
             issuer: "http://127.0.0.1:8080".to_owned(),
             audience: "todo-api".to_owned(),
@@ -216,7 +216,10 @@ mod tests {
         assert_eq!(parsed.leeway_secs, 30);
         assert_eq!(parsed.cors_origins, CorsOrigins::default());
         assert_eq!(parsed.log_format, LogFormat::Pretty);
-        assert_eq!(parsed.db_max_connections, 32);
+        assert_eq!(
+            parsed.db_max_connections,
+            service_kit::db::DEFAULT_MAX_CONNECTIONS
+        );
         assert_eq!(parsed.db_acquire_timeout_secs, 3);
         assert!(parsed.validate().is_ok());
     }
