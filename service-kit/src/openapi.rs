@@ -78,6 +78,18 @@ pub mod responses {
         Forbidden(Problem),
     }
 
+    /// What reading query parameters can answer: 422.
+    #[derive(IntoResponses)]
+    #[allow(dead_code)]
+    pub enum QueryErrors {
+        #[response(
+            status = 422,
+            description = "An invalid query parameter, named in `errors`",
+            content_type = "application/problem+json"
+        )]
+        Invalid(Problem),
+    }
+
     /// What any operation can answer when the server cannot: 500 and 503.
     #[derive(IntoResponses)]
     #[allow(dead_code)]

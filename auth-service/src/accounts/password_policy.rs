@@ -10,7 +10,7 @@ pub const MAX_CHARS: usize = 128;
 /// The 19,640 passwords Django ships (from Royce Williams' list of the most common leaked
 /// passwords), lower-cased; see `data/NOTICE`.
 static COMMON: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {
-    include_str!("../../data/common-passwords.txt")
+    include_str!("../../assets/common-passwords.txt")
         .lines()
         .map(str::trim)
         .filter(|l| !l.is_empty())

@@ -4,7 +4,7 @@ use axum::extract::{Path, State};
 use serde::{Deserialize, Serialize};
 use service_kit::Problem;
 use service_kit::json::{ApiJson, ApiQuery};
-use service_kit::openapi::responses::{BearerErrors, JsonBodyErrors, ServerErrors};
+use service_kit::openapi::responses::{BearerErrors, JsonBodyErrors, QueryErrors, ServerErrors};
 use service_kit::pagination::{Page, Pagination};
 use service_kit::timestamp::Timestamp;
 use shared_claims::{Permission, Principal, Role};
@@ -42,7 +42,7 @@ pub struct PageParams {
         (status = 200, description = "Users", body = UserList),
         BearerErrors,
         ServerErrors,
-        (status = 422, description = "Invalid page", body = Problem, content_type = "application/problem+json"),
+        QueryErrors,
     ))]
 async fn list_users(
     State(state): State<AppState>,
@@ -158,7 +158,7 @@ pub struct AuditList {
         (status = 200, description = "Events", body = AuditList),
         BearerErrors,
         ServerErrors,
-        (status = 422, description = "Invalid page", body = Problem, content_type = "application/problem+json"),
+        QueryErrors,
     ))]
 async fn audit(
     State(state): State<AppState>,

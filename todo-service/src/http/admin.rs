@@ -3,9 +3,8 @@
 
 use axum::Json;
 use axum::extract::State;
-use service_kit::Problem;
 use service_kit::json::ApiQuery;
-use service_kit::openapi::responses::{BearerErrors, ServerErrors};
+use service_kit::openapi::responses::{BearerErrors, QueryErrors, ServerErrors};
 use shared_claims::{Permission, Principal};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -33,7 +32,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         (status = 200, description = "One page of every user's todos, newest first (ties by id, descending)", body = TodoListView),
         BearerErrors,
         ServerErrors,
-        (status = 422, description = "An invalid query parameter, named in `errors`", body = Problem, content_type = "application/problem+json"),
+        QueryErrors,
     )
 )]
 async fn list_all_todos(

@@ -10,7 +10,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use service_kit::Problem;
 use service_kit::json::{ApiJson, ApiQuery};
-use service_kit::openapi::responses::{BearerErrors, JsonBodyErrors, ServerErrors};
+use service_kit::openapi::responses::{BearerErrors, JsonBodyErrors, QueryErrors, ServerErrors};
 use shared_claims::{Permission, Principal};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -41,6 +41,18 @@ impl<S: Send + Sync> FromRequestParts<S> for TodoIdParam {
     }
 }
 
+/// The answer for an id the caller has no todo under: another user's todo is the same 404.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)]
+enum NoSuchTodo {
+    #[response(
+        status = 404,
+        description = "You have no todo with this id (it may be another user's)",
+        content_type = "application/problem+json"
+    )]
+    NotFound(Problem),
+}
+
 /// The caller's user id, once their token is known to grant `todos:own`.
 fn owner(principal: &Principal) -> Result<&str, ApiError> {
     principal.require(Permission::ManageOwnTodos)?;
@@ -59,7 +71,7 @@ fn owner(principal: &Principal) -> Result<&str, ApiError> {
         (status = 200, description = "One page of your todos, newest first (ties by id, descending)", body = TodoListView),
         BearerErrors,
         ServerErrors,
-        (status = 422, description = "An invalid query parameter, named in `errors`", body = Problem, content_type = "application/problem+json"),
+        QueryErrors,
     )
 )]
 async fn list_todos(
@@ -121,7 +133,7 @@ async fn create_todo(
         (status = 200, description = "The todo", body = TodoView),
         BearerErrors,
         ServerErrors,
-        (status = 404, description = "You have no todo with this id (it may be another user's)", body = Problem, content_type = "application/problem+json"),
+        NoSuchTodo,
     )
 )]
 async fn get_todo(
@@ -153,7 +165,7 @@ async fn get_todo(
         JsonBodyErrors,
         BearerErrors,
         ServerErrors,
-        (status = 404, description = "You have no todo with this id (it may be another user's)", body = Problem, content_type = "application/problem+json"),
+        NoSuchTodo,
     )
 )]
 async fn update_todo(
@@ -188,7 +200,7 @@ async fn update_todo(
         JsonBodyErrors,
         BearerErrors,
         ServerErrors,
-        (status = 404, description = "You have no todo with this id (it may be another user's)", body = Problem, content_type = "application/problem+json"),
+        NoSuchTodo,
     )
 )]
 async fn replace_todo(
@@ -220,7 +232,7 @@ async fn replace_todo(
         (status = 204, description = "Deleted"),
         BearerErrors,
         ServerErrors,
-        (status = 404, description = "You have no todo with this id (it may be another user's)", body = Problem, content_type = "application/problem+json"),
+        NoSuchTodo,
     )
 )]
 async fn delete_todo(
