@@ -58,6 +58,7 @@ impl std::fmt::Debug for App {
 impl App {
     pub async fn build(settings: Settings) -> Result<App, StartError> {
         settings.validate().map_err(StartError::Settings)?;
+        let web = http::web::WebConfig::from_settings(&settings).map_err(StartError::Settings)?;
         // The recorder must exist before the key cache counts its first fetch.
         let _ = service_kit::metrics::handle();
         let server =
@@ -97,6 +98,7 @@ impl App {
             Arc::clone(&authenticator),
             readiness,
             &settings.http_config(),
+            &web,
         );
         Ok(App {
             server,

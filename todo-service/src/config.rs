@@ -85,6 +85,11 @@ pub struct Settings {
     #[arg(long, env = "TODO_CORS_ORIGINS", default_value = "", value_parser = parse_cors_origins, global = true)]
     pub cors_origins: CorsOrigins,
 
+    /// Base URL of the auth-service that the web client under `/app` calls (and that its
+    /// Content-Security-Policy allows) [default: the issuer].
+    #[arg(long, env = "TODO_WEB_AUTH_URL", global = true)]
+    pub web_auth_url: Option<String>,
+
     /// Log lines as `pretty` text or `json` objects (`RUST_LOG` filters).
     #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty, global = true)]
     pub log_format: LogFormat,
@@ -114,6 +119,7 @@ impl Settings {
             jwks_max_stale_secs: 86_400,
             leeway_secs: 30,
             cors_origins: CorsOrigins::default(),
+            web_auth_url: None,
             log_format: LogFormat::Pretty,
         }
     }
@@ -272,6 +278,7 @@ mod tests {
             "TODO_JWKS_MAX_STALE_SECS",
             "TODO_LEEWAY_SECS",
             "TODO_CORS_ORIGINS",
+            "TODO_WEB_AUTH_URL",
             "LOG_FORMAT",
         ] {
             assert!(help.contains(var), "--help does not name {var}");

@@ -7,6 +7,7 @@ pub mod admin;
 pub mod error;
 pub mod schema;
 pub mod todos;
+pub mod web;
 
 use std::sync::Arc;
 
@@ -79,6 +80,7 @@ pub fn router(
     authenticator: Arc<Authenticator>,
     readiness: Arc<dyn Readiness>,
     http: &HttpConfig,
+    web: &web::WebConfig,
 ) -> Router {
     let (api, spec) = api().split_for_parts();
     let spec = service_kit::openapi::with_bearer_scheme(spec);
@@ -88,7 +90,8 @@ pub fn router(
             authenticator,
         })
         .merge(service_kit::health::router(readiness))
-        .merge(service_kit::openapi::router(spec));
+        .merge(service_kit::openapi::router(spec))
+        .merge(web::router(web));
     service_kit::layers::apply(routes, http)
 }
 
