@@ -5,7 +5,8 @@
 #   ./deploy/run-local.sh
 #
 # Env (optional): ADMIN_EMAIL [admin@example.com], ADMIN_PASSWORD [generated and printed once],
-# AUTH_PORT [8080], TODO_PORT [8081], PROFILE [release] (or debug: a faster first build).
+# AUTH_PORT [8080], TODO_PORT [8081], PROFILE [release] (or debug: a faster first build),
+# AUTH_CORS_ORIGINS [the web client's origin, http://127.0.0.1:TODO_PORT and http://localhost:TODO_PORT].
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -60,7 +61,10 @@ wait_ready() { # name url
   exit 1
 }
 
-auth_env=(AUTH_LISTEN_ADDR="127.0.0.1:$auth_port" AUTH_ISSUER="$auth_url")
+# The web client is served by the todo-service at $todo_url/app/ and calls the auth-service
+# cross-origin: allow its origin, by either name of the loopback host.
+auth_env=(AUTH_LISTEN_ADDR="127.0.0.1:$auth_port" AUTH_ISSUER="$auth_url"
+  AUTH_CORS_ORIGINS="${AUTH_CORS_ORIGINS:-http://127.0.0.1:$todo_port,http://localhost:$todo_port}")
 if [ -n "$admin_password" ]; then
   auth_env+=(AUTH_BOOTSTRAP_ADMIN_EMAIL="$admin_email" AUTH_BOOTSTRAP_ADMIN_PASSWORD="$admin_password")
 fi
@@ -77,6 +81,7 @@ cat <<TXT
 
   auth-service  $auth_url   (docs: $auth_url/docs, JWKS: $auth_url/.well-known/jwks.json)
   todo-service  $todo_url   (docs: $todo_url/docs)
+  web client    $todo_url/app/   (open it in a browser; log in as the admin below)
   logs          data/auth-service.log, data/todo-service.log
 
 TXT
