@@ -98,9 +98,13 @@ pub struct JwksCache {
 
 impl JwksCache {
     pub fn new(config: JwksConfig) -> Result<Self, reqwest::Error> {
+        // Keys come from exactly the configured URL: no redirect may move that trust elsewhere,
+        // and no proxy taken from the environment sits in the middle.
         let client = reqwest::Client::builder()
             .connect_timeout(config.connect_timeout)
             .timeout(config.request_timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .no_proxy()
             .build()?;
         Ok(JwksCache {
             inner: Arc::new(Inner {

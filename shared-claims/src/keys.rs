@@ -7,6 +7,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::DecodingKey;
 use serde::Deserialize;
 
+use crate::thumbprint::rsa_thumbprint;
+
 /// The contract's floor for RSA keys.
 pub const MIN_RSA_MODULUS_BITS: usize = 2048;
 
@@ -55,8 +57,8 @@ struct RsaJwk {
 }
 
 impl KeySet {
-    /// Parses a JWKS document. Keys that are not RSA signing keys with a `kid`, or whose modulus
-    /// is under 2048 bits, are left out (a weak key must not be able to sign anything we accept).
+    /// Parses a JWKS document. Keys that are not RSA signing keys with a `kid`, whose `kid` is
+    /// not their RFC 7638 thumbprint, or whose modulus is under 2048 bits, are left out (a weak key must not be able to sign anything we accept).
     /// A key whose `alg` is missing or not RS256 is kept but marked, so a token naming it is
     /// refused for that reason instead of looking like an unknown key.
     pub fn from_jwks_json(body: &[u8]) -> Result<KeySet, KeySetError> {
@@ -79,6 +81,12 @@ impl KeySet {
         }
         let kid = jwk.kid.filter(|k| !k.is_empty())?;
         let (n, e) = (jwk.n?, jwk.e?);
+        // The contract's `kid` is the RFC 7638 thumbprint of the key: a key published under any
+        // other name is not one of ours (and could shadow one under a reused name).
+        if kid != rsa_thumbprint(&n, &e) {
+            tracing::warn!(%kid, "JWKS key ignored: its kid is not the RFC 7638 thumbprint of its n and e");
+            return None;
+        }
         let modulus = URL_SAFE_NO_PAD.decode(&n).ok()?;
         let significant = modulus.iter().skip_while(|b| **b == 0).count();
         if significant * 8 < MIN_RSA_MODULUS_BITS {

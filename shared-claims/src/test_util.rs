@@ -166,6 +166,7 @@ impl JwksServer {
         let addr = listener.local_addr().unwrap();
         let app = Router::new()
             .route("/.well-known/jwks.json", get(serve_jwks))
+            .route("/moved", get(redirect_to_jwks))
             .with_state(Arc::clone(&state));
         let task = tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
@@ -183,6 +184,11 @@ impl JwksServer {
 
     pub fn url(&self) -> String {
         format!("http://{}/.well-known/jwks.json", self.addr)
+    }
+
+    /// A URL on the same server that answers 302 to the JWKS.
+    pub fn redirecting_url(&self) -> String {
+        format!("http://{}/moved", self.addr)
     }
 
     pub fn hits(&self) -> usize {
@@ -216,6 +222,13 @@ impl Drop for JwksServer {
             task.abort();
         }
     }
+}
+
+async fn redirect_to_jwks() -> impl IntoResponse {
+    (
+        axum::http::StatusCode::FOUND,
+        [(header::LOCATION, "/.well-known/jwks.json")],
+    )
 }
 
 async fn serve_jwks(State(state): State<Arc<ServerState>>) -> impl IntoResponse {

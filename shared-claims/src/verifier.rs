@@ -49,6 +49,10 @@ pub enum Rejection {
     UnknownRole,
     #[error("no signing keys are available to verify the token")]
     NoKeys,
+    /// The issuer ended the token's session, or changed what its user may do, after it was
+    /// issued.
+    #[error("the token has been revoked: its session has ended or its rights have changed")]
+    Revoked,
 }
 
 impl Rejection {
@@ -70,6 +74,7 @@ impl Rejection {
             Rejection::NotYetValid => "not_yet_valid",
             Rejection::UnknownRole => "unknown_role",
             Rejection::NoKeys => "no_keys",
+            Rejection::Revoked => "revoked",
         }
     }
 }

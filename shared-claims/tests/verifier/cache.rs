@@ -214,3 +214,20 @@ async fn the_keys_come_back_when_the_issuer_does() {
     wait_until("keys are held again", || auth.jwks().unwrap().holds_keys()).await;
     assert!(auth.authenticate(&token(json!({}))).await.is_ok());
 }
+
+#[tokio::test]
+async fn a_redirect_from_the_jwks_url_is_not_followed() {
+    let server = JwksServer::start(vec![key().jwk()]).await;
+    let mut config = config(&server);
+    config.url = server.redirecting_url();
+    let auth = authenticator(config);
+    auth.start();
+    let jwks = auth.jwks().unwrap().clone();
+    wait_until("the first fetch failed", || jwks.stats().failures >= 1).await;
+    assert!(!jwks.holds_keys());
+    assert_eq!(server.hits(), 0, "the redirect target was fetched");
+    assert_eq!(
+        auth.authenticate(&token(json!({}))).await.map(|_| ()),
+        Err(Rejection::NoKeys)
+    );
+}

@@ -259,3 +259,24 @@ fn every_rejection_has_a_distinct_reason_label() {
     let labels: std::collections::HashSet<_> = all.iter().map(|r| r.reason()).collect();
     assert_eq!(labels.len(), all.len());
 }
+
+#[test]
+fn a_key_published_under_a_kid_that_is_not_its_thumbprint_is_never_trusted() {
+    // The other key, published under our key's kid: a token signed by it, naming that kid, must
+    // not find it (RFC 7638: the kid is the thumbprint, recomputed here).
+    let mut impostor = other_key().jwk();
+    impostor["kid"] = json!(key().kid);
+    let keys = jwks(&[impostor]);
+    assert!(keys.is_empty());
+    let forged = other_key().sign(
+        access_header(&key().kid),
+        &access_claims(ISSUER, AUDIENCE, json!({})),
+    );
+    let result = verifier().verify_access(&forged, &keys, now());
+    assert_eq!(result.map(|_| ()), Err(Rejection::UnknownKeyId));
+    // Any other name is refused as well; the thumbprint itself is accepted.
+    let mut renamed = key().jwk();
+    renamed["kid"] = json!("key-2026-12");
+    assert!(jwks(&[renamed]).is_empty());
+    assert_eq!(jwks(&[key().jwk()]).len(), 1);
+}
