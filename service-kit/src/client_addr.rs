@@ -27,6 +27,22 @@ fn last_forwarded_for(headers: &HeaderMap) -> Option<IpAddr> {
         .or_else(|| last_entry.parse::<SocketAddr>().ok().map(|s| s.ip()))
 }
 
+/// The key per-address limits count a client under: an IPv4 address as it is, an IPv6 address
+/// by its /64 — the smallest block a subscriber is usually given, so rotating through its
+/// 2^64 addresses earns no fresh limits. An IPv4-mapped IPv6 address counts as its IPv4.
+pub fn limit_key(ip: IpAddr) -> String {
+    match ip {
+        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let prefix = u128::from(v6) & !((1u128 << 64) - 1);
+                format!("{}/64", std::net::Ipv6Addr::from(prefix))
+            }
+        },
+    }
+}
+
 /// The peer address the server recorded for this connection.
 pub fn peer(parts: &Parts) -> Option<SocketAddr> {
     parts
@@ -45,6 +61,16 @@ mod tests {
             map.append("x-forwarded-for", v.parse().unwrap());
         }
         map
+    }
+
+    #[test]
+    fn ipv6_clients_are_limited_by_their_64_block() {
+        let key = |s: &str| limit_key(s.parse().unwrap());
+        assert_eq!(key("192.0.2.7"), "192.0.2.7");
+        assert_eq!(key("::ffff:192.0.2.7"), "192.0.2.7");
+        assert_eq!(key("2001:db8:1:2:aaaa::1"), "2001:db8:1:2::/64");
+        assert_eq!(key("2001:db8:1:2:ffff:ffff:ffff:ffff"), "2001:db8:1:2::/64");
+        assert_ne!(key("2001:db8:1:3::1"), key("2001:db8:1:2::1"));
     }
 
     #[test]

@@ -47,7 +47,7 @@ pub async fn connect(config: &DbConfig) -> Result<DatabaseConnection, DbErr> {
         .sqlx_logging(false)
         .test_before_acquire(false);
     if config.is_sqlite() {
-        create_sqlite_dir(&config.url);
+        prepare_sqlite_file(&config.url);
         options
             .max_connections(1)
             .min_connections(1)
@@ -67,18 +67,31 @@ pub async fn connect(config: &DbConfig) -> Result<DatabaseConnection, DbErr> {
     Database::connect(options).await
 }
 
-fn create_sqlite_dir(url: &str) {
+/// The file of a `sqlite:` URL, unless the database lives in memory.
+pub fn sqlite_path(url: &str) -> Option<&std::path::Path> {
     let path = url
-        .trim_start_matches("sqlite://")
-        .trim_start_matches("sqlite:");
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
     let path = path.split('?').next().unwrap_or_default();
-    if path.is_empty() || path.starts_with(":memory:") {
+    (!path.is_empty() && !path.starts_with(":memory:")).then(|| std::path::Path::new(path))
+}
+
+/// Creates the database file (mode 0600) and its directory (0700) before SQLite opens it, so
+/// the umask cannot make them readable by others; SQLite gives its `-wal` and `-shm` files the
+/// database file's mode. An existing file is left as it is, with a warning if it is exposed.
+fn prepare_sqlite_file(url: &str) {
+    let Some(path) = sqlite_path(url) else {
         return;
-    }
-    if let Some(dir) = std::path::Path::new(path).parent()
-        && !dir.as_os_str().is_empty()
-    {
-        let _ = std::fs::create_dir_all(dir);
+    };
+    match crate::private_fs::create_new_file(path) {
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            crate::private_fs::warn_if_exposed(path, "the SQLite database");
+        }
+        // SQLite reports the same problem with its own words when it opens the file.
+        Err(error) => {
+            tracing::warn!(path = %path.display(), %error, "cannot create the SQLite file")
+        }
     }
 }
 
@@ -133,10 +146,10 @@ pub fn statement(backend: DbBackend, sql: &str, values: Vec<sea_orm::Value>) -> 
 }
 
 /// Readiness: the database answers a trivial query.
-pub async fn ping(db: &DatabaseConnection) -> Result<(), String> {
+pub async fn ping(db: &DatabaseConnection) -> Result<(), crate::health::NotReady> {
     db.ping()
         .await
-        .map_err(|e| format!("database unreachable: {e}"))
+        .map_err(|e| crate::health::NotReady::new("database_unreachable", e.to_string()))
 }
 
 /// What a database error means for the client.

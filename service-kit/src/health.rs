@@ -13,9 +13,27 @@ use serde_json::json;
 
 use crate::Problem;
 
-/// What a service must have to serve: each check returns `Err(why)` when it cannot.
+/// What a service must have to serve: each check returns why it cannot, when it cannot.
 pub trait Readiness: Send + Sync + 'static {
-    fn check(&self) -> Pin<Box<dyn Future<Output = Result<(), String>> + Send + '_>>;
+    fn check(&self) -> Pin<Box<dyn Future<Output = Result<(), NotReady>> + Send + '_>>;
+}
+
+/// Why a service cannot serve: a fixed reason code for anonymous callers of `/readyz`, and the
+/// cause, which only the log sees (it may name hosts, users or SQL).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotReady {
+    /// A fixed, lower-case code such as `database_unreachable`.
+    pub reason: &'static str,
+    pub cause: String,
+}
+
+impl NotReady {
+    pub fn new(reason: &'static str, cause: impl Into<String>) -> Self {
+        NotReady {
+            reason,
+            cause: cause.into(),
+        }
+    }
 }
 
 /// The health, readiness and metrics routes, with their own state.
@@ -36,9 +54,14 @@ async fn healthz() -> Response {
 async fn readyz(State(readiness): State<Arc<dyn Readiness>>) -> Response {
     match readiness.check().await {
         Ok(()) => axum::Json(json!({"status": "ready"})).into_response(),
-        Err(why) => {
-            tracing::warn!(%why, "not ready");
-            Problem::new(StatusCode::SERVICE_UNAVAILABLE, "not-ready", why).into_response()
+        Err(not_ready) => {
+            tracing::warn!(reason = not_ready.reason, cause = %not_ready.cause, "not ready");
+            Problem::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "not-ready",
+                format!("not ready: {}", not_ready.reason),
+            )
+            .into_response()
         }
     }
 }

@@ -1,5 +1,5 @@
 //! The middleware every route runs through, outermost first:
-//! request id → request span and metrics → panic guard → CORS → timeout → body limit.
+//! `nosniff` → request id → request span and metrics → panic guard → CORS → timeout → body limit.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -14,6 +14,7 @@ use axum::response::{IntoResponse, Response};
 use tower::{Layer, Service};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, Cors, CorsLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
 use tracing::Instrument;
 
 use crate::Problem;
@@ -59,6 +60,11 @@ where
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(middleware::from_fn(observe))
         .layer(middleware::from_fn(request_id))
+        // Every answer, errors included: a browser must never guess a type our header denies.
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
 }
 
 /// Echoes a client's `X-Request-Id` of 1–128 visible ASCII characters, else makes one.

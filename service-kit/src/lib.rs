@@ -11,6 +11,7 @@ pub mod layers;
 pub mod metrics;
 pub mod openapi;
 pub mod pagination;
+pub mod private_fs;
 pub mod serve;
 pub mod settings;
 pub mod telemetry;

@@ -29,9 +29,45 @@ pub fn parse_origins(value: &str) -> Result<Vec<String>, String> {
         .collect()
 }
 
+/// Whether traffic to `url` would cross a network in clear: neither https nor a loopback host.
+pub fn is_plaintext_remote(url: &url::Url) -> bool {
+    if url.scheme() == "https" {
+        return false;
+    }
+    match url.host() {
+        Some(url::Host::Domain(name)) => !name.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => !ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => !ip.is_loopback(),
+        None => true,
+    }
+}
+
+/// A start-up warning when `setting` sends what it carries (keys, reset tokens, revocations)
+/// in clear over a network.
+pub fn warn_if_plaintext_remote(setting: &str, url: &str) {
+    if url::Url::parse(url).is_ok_and(|u| is_plaintext_remote(&u)) {
+        tracing::warn!(
+            setting,
+            url,
+            "{setting} is neither https nor loopback: what it carries can be read or changed on the way"
+        );
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_https_or_loopback_is_not_plaintext_remote() {
+        let remote = |s: &str| is_plaintext_remote(&url::Url::parse(s).unwrap());
+        assert!(!remote("https://auth.example/.well-known/jwks.json"));
+        assert!(!remote("http://127.0.0.1:8080/x"));
+        assert!(!remote("http://[::1]:8080/x"));
+        assert!(!remote("http://localhost:8080/x"));
+        assert!(remote("http://auth-service:8080/x"));
+        assert!(remote("http://10.0.0.5/x"));
+    }
 
     #[test]
     fn origins_are_split_trimmed_and_checked() {

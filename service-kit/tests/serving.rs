@@ -20,7 +20,11 @@ struct Ready;
 impl Readiness for Ready {
     fn check(
         &self,
-    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), String>> + Send + '_>> {
+    ) -> std::pin::Pin<
+        Box<
+            dyn std::future::Future<Output = Result<(), service_kit::health::NotReady>> + Send + '_,
+        >,
+    > {
         Box::pin(async { Ok(()) })
     }
 }

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use axum::Router;
 use sea_orm::{DatabaseConnection, DbErr};
 use service_kit::db::DbConfig;
-use service_kit::health::Readiness;
+use service_kit::health::{NotReady, Readiness};
 use service_kit::serve::Server;
 use shared_claims::{Authenticator, BuildError};
 use tokio::task::JoinHandle;
@@ -79,6 +79,7 @@ impl App {
             settings.verifier_config(),
             settings.jwks_config(),
         )?);
+        service_kit::settings::warn_if_plaintext_remote("TODO_JWKS_URL", &settings.jwks_url());
         let refresher = authenticator.start();
         tracing::info!(
             issuer = %settings.issuer,
@@ -163,12 +164,13 @@ struct Ready {
 }
 
 impl Readiness for Ready {
-    fn check(&self) -> Pin<Box<dyn Future<Output = Result<(), String>> + Send + '_>> {
+    fn check(&self) -> Pin<Box<dyn Future<Output = Result<(), NotReady>> + Send + '_>> {
         Box::pin(async move {
             if !self.authenticator.holds_keys() {
-                return Err(
-                    "no signing keys held: the JWKS has not been fetched, or is stale".into(),
-                );
+                return Err(NotReady::new(
+                    "no_signing_keys",
+                    "no signing keys held: the JWKS has not been fetched, or is stale",
+                ));
             }
             service_kit::db::ping(&self.db).await
         })

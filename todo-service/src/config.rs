@@ -77,8 +77,9 @@ pub struct Settings {
     #[arg(long, env = "TODO_JWKS_MAX_STALE_SECS", default_value_t = 86_400, value_parser = clap::value_parser!(u64).range(1..), global = true)]
     pub jwks_max_stale_secs: u64,
 
-    /// Clock skew, in seconds, allowed on `exp` and `nbf`.
-    #[arg(long, env = "TODO_LEEWAY_SECS", default_value_t = 30, global = true)]
+    /// Clock skew, in seconds, allowed on `exp` and `nbf`; at most 300 (revocations are kept
+    /// only as long as a token could be accepted with that much leeway).
+    #[arg(long, env = "TODO_LEEWAY_SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(..=300), global = true)]
     pub leeway_secs: u64,
 
     /// Comma-separated origins allowed by CORS; none by default.
@@ -147,6 +148,9 @@ impl Settings {
         match url::Url::parse(&jwks) {
             Ok(url) if matches!(url.scheme(), "http" | "https") && url.host_str().is_some() => {}
             _ => return Err(format!("the JWKS URL `{jwks}` is not an http(s) URL")),
+        }
+        if self.leeway_secs > 300 {
+            return Err("TODO_LEEWAY_SECS must be at most 300".into());
         }
         if self.jwks_min_refresh_secs == 0 || self.jwks_max_stale_secs == 0 {
             return Err(
@@ -254,6 +258,8 @@ mod tests {
         assert!(Settings::try_parse_from(["todo-service", "--jwks-max-stale-secs", "0"]).is_err());
         assert!(Settings::try_parse_from(["todo-service", "--cors-origins", "ftp://x"]).is_err());
         assert!(Settings::try_parse_from(["todo-service", "--listen-addr", "nowhere"]).is_err());
+        assert!(Settings::try_parse_from(["todo-service", "--leeway-secs", "300"]).is_ok());
+        assert!(Settings::try_parse_from(["todo-service", "--leeway-secs", "301"]).is_err());
         let mut bad = Settings::defaults();
         bad.jwks_url = Some("not a url".into());
         assert!(bad.validate().is_err());

@@ -199,6 +199,11 @@ async fn past_max_stale_the_keys_are_dropped_until_the_host_returns() {
 
     app.wait_readyz(StatusCode::SERVICE_UNAVAILABLE, Duration::from_secs(6))
         .await;
+    let not_ready = app.get("/readyz", None).await;
+    assert_eq!(
+        not_ready.body["detail"], "not ready: no_signing_keys",
+        "a reason code, not the cause"
+    );
     let reply = app.get("/api/todos", Some(&user.token)).await;
     reply.assert_problem(401);
     assert_eq!(reply.header("www-authenticate"), Some(INVALID_TOKEN));

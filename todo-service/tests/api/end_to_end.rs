@@ -27,7 +27,7 @@ impl Running {
 
 async fn auth_service(db: &TestDb) -> Running {
     let mut settings = auth_service::Settings::defaults();
-    settings.database_url = db.url.clone();
+    settings.database_url = db.url.clone().into();
     settings.listen_addr = "127.0.0.1:0".parse().unwrap();
     settings.issuer = ISSUER.into();
     settings.key_encryption_key = Some(

@@ -220,6 +220,29 @@ async fn unknown_routes_are_404_and_wrong_methods_405_as_problems() {
 }
 
 #[tokio::test]
+async fn every_answer_forbids_content_type_sniffing() {
+    let app = TestApp::spawn().await;
+    let user = app.user();
+    let answers = [
+        app.get("/healthz", None).await,
+        app.get("/metrics", None).await,
+        app.get("/api/todos", None).await,
+        app.get("/api/todos", Some(&user.token)).await,
+        app.get("/api/nothing", Some(&user.token)).await,
+        app.post("/api/todos", Some(&user.token), json!({"title": ""}))
+            .await,
+    ];
+    for reply in answers {
+        assert_eq!(
+            reply.header("x-content-type-options"),
+            Some("nosniff"),
+            "{}",
+            reply.status
+        );
+    }
+}
+
+#[tokio::test]
 async fn cors_allows_only_the_configured_origins() {
     let app = TestApp::spawn_with(Options {
         cors_origins: vec!["https://app.example".into()],
