@@ -10,7 +10,7 @@ use std::time::Duration;
 use argon2::Params;
 use sea_orm::DatabaseConnection;
 use secrecy::{ExposeSecret, SecretString};
-use service_kit::health::Readiness;
+use service_kit::health::{NotReady, Readiness};
 use service_kit::layers::HttpConfig;
 use service_kit::serve::Server;
 use service_kit::timestamp::Timestamp;
@@ -71,9 +71,20 @@ pub async fn database(settings: &Settings) -> Result<DatabaseConnection, StartEr
     Ok(service_kit::db::connect(&config).await?)
 }
 
+/// Whether a missing development key-encryption key file may be generated: when serving, yes;
+/// for an operator command, no (it would seal keys no replica can open).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KekFile {
+    GenerateIfMissing,
+    MustExist,
+}
+
 /// The key-encryption key: from the setting, else (SQLite or AUTH_INSECURE_DEV) from a file
-/// generated on first use. Never replaced once it exists.
-pub fn key_encryption_key(settings: &Settings) -> Result<KeyEncryptionKey, StartError> {
+/// generated on first use (mode 0600). Never replaced once it exists.
+pub fn key_encryption_key(
+    settings: &Settings,
+    missing: KekFile,
+) -> Result<KeyEncryptionKey, StartError> {
     if let Some(value) = &settings.key_encryption_key {
         return Ok(KeyEncryptionKey::from_base64(value.expose_secret())?);
     }
@@ -92,11 +103,14 @@ pub fn key_encryption_key(settings: &Settings) -> Result<KeyEncryptionKey, Start
         error,
     };
     match std::fs::read_to_string(&path) {
-        Ok(text) => Ok(KeyEncryptionKey::from_base64(&text)?),
+        Ok(text) => {
+            service_kit::private_fs::warn_if_exposed(&path, "the key-encryption key file");
+            Ok(KeyEncryptionKey::from_base64(&text)?)
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && missing == KekFile::MustExist => {
+            Err(key_error(e))
+        }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                std::fs::create_dir_all(dir).map_err(key_error)?;
-            }
             let encoded = KeyEncryptionKey::generate_base64()?;
             write_private_file(&path, &encoded).map_err(key_error)?;
             tracing::warn!(path = %path.display(), "generated a key-encryption key for development; set AUTH_KEY_ENCRYPTION_KEY in production");
@@ -113,35 +127,22 @@ fn dev_key_file(settings: &Settings) -> Option<PathBuf> {
     if !settings.is_sqlite() {
         return Some(PathBuf::from("data/auth.kek"));
     }
-    let path = settings
-        .database_url
-        .trim_start_matches("sqlite://")
-        .trim_start_matches("sqlite:");
-    let path = path.split('?').next().unwrap_or_default();
-    if path.is_empty() || path.contains(":memory:") {
-        return None;
-    }
-    let dir = std::path::Path::new(path)
-        .parent()
-        .map(PathBuf::from)
-        .unwrap_or_default();
+    let path = service_kit::db::sqlite_path(settings.database_url.expose_secret())?;
+    let dir = path.parent().map(PathBuf::from).unwrap_or_default();
     Some(dir.join("auth.kek"))
 }
 
 fn write_private_file(path: &std::path::Path, contents: &str) -> std::io::Result<()> {
     use std::io::Write;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    options.open(path)?.write_all(contents.as_bytes())
+    service_kit::private_fs::create_new_file(path)?.write_all(contents.as_bytes())
 }
 
-pub fn key_manager(settings: &Settings, db: DatabaseConnection) -> Result<KeyManager, StartError> {
-    let kek = key_encryption_key(settings)?;
+pub fn key_manager(
+    settings: &Settings,
+    db: DatabaseConnection,
+    missing: KekFile,
+) -> Result<KeyManager, StartError> {
+    let kek = key_encryption_key(settings, missing)?;
     Ok(KeyManager::new(
         db,
         kek,
@@ -159,11 +160,14 @@ struct AuthReadiness {
 }
 
 impl Readiness for AuthReadiness {
-    fn check(&self) -> Pin<Box<dyn Future<Output = Result<(), String>> + Send + '_>> {
+    fn check(&self) -> Pin<Box<dyn Future<Output = Result<(), NotReady>> + Send + '_>> {
         Box::pin(async move {
             service_kit::db::ping(&self.db).await?;
             if !self.ring.holds_signer(Timestamp::now().micros()) {
-                return Err("no signing key is active".into());
+                return Err(NotReady::new(
+                    "no_signing_key",
+                    "no signing key is active at this instant",
+                ));
             }
             Ok(())
         })
@@ -183,7 +187,7 @@ impl App {
         let settings = Arc::new(settings);
         let db = database(&settings).await?;
 
-        let keys = key_manager(&settings, db.clone())?;
+        let keys = key_manager(&settings, db.clone(), KekFile::GenerateIfMissing)?;
         keys.start()
             .await
             .map_err(|e| StartError::SigningKeys(e.to_string()))?;
@@ -228,6 +232,8 @@ impl App {
                 access_ttl_secs: i64::try_from(settings.access_token_ttl_secs).unwrap_or(i64::MAX),
                 refresh_ttl_secs: i64::try_from(settings.refresh_token_ttl_secs)
                     .unwrap_or(i64::MAX),
+                session_max_lifetime_secs: i64::try_from(settings.session_max_lifetime_secs)
+                    .unwrap_or(i64::MAX),
             },
         );
         let sessions = Sessions::new(
@@ -239,6 +245,9 @@ impl App {
             Arc::clone(&rates),
             audit.clone(),
         );
+        if let Some(url) = &settings.reset_webhook_url {
+            service_kit::settings::warn_if_plaintext_remote("AUTH_RESET_WEBHOOK_URL", url);
+        }
         let delivery = ResetDelivery::start(settings.reset_webhook_url.clone())
             .map_err(|e| StartError::Other(format!("reset webhook client: {e}")))?;
         let resets = PasswordResets::new(

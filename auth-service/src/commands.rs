@@ -68,10 +68,20 @@ async fn dispatch(cli: Cli) -> Result<ExitCode, StartError> {
     }
 }
 
+/// Signing-key commands. They migrate nothing and generate no key-encryption key file, and
+/// before anything else they prove the key-encryption key opens every stored key: a wrong one
+/// would otherwise seal a key no replica can open.
 async fn keys(settings: Settings, action: KeysCommand) -> Result<ExitCode, StartError> {
     settings.validate()?;
-    let db = app::database(&settings).await?;
-    let manager = app::key_manager(&settings, db.clone())?;
+    let db = service_kit::db::connect(&settings.db_config()).await?;
+    let manager = app::key_manager(&settings, db.clone(), app::KekFile::MustExist)?;
+    if let Err(error) = manager.check_key_encryption_key().await {
+        eprintln!("auth-service: {error}");
+        eprintln!(
+            "nothing was changed: set AUTH_KEY_ENCRYPTION_KEY to the key the service runs with"
+        );
+        return Ok(ExitCode::FAILURE);
+    }
     match action {
         KeysCommand::List => {
             for key in manager
@@ -128,11 +138,14 @@ async fn keys(settings: Settings, action: KeysCommand) -> Result<ExitCode, Start
                     key.kid,
                     key.activates_at.to_rfc3339()
                 ),
-                Rotation::AlreadyPending(key) => println!(
-                    "{} is already published and activates at {}; not rotating again",
-                    key.kid,
-                    key.activates_at.to_rfc3339()
-                ),
+                Rotation::AlreadyPending(key) => {
+                    eprintln!(
+                        "a next key is already published: {} activates at {}; not rotating again",
+                        key.kid,
+                        key.activates_at.to_rfc3339()
+                    );
+                    return Ok(ExitCode::FAILURE);
+                }
             }
         }
     }

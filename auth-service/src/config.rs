@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::{ArgAction, Args};
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 use service_kit::settings::LogFormat;
 
 #[derive(Debug, Clone, Args)]
@@ -26,7 +26,7 @@ pub struct Settings {
         global = true,
         hide_env_values = true
     )]
-    pub database_url: String,
+    pub database_url: SecretString,
 
     /// Apply migrations at start.
     #[arg(long, env = "AUTH_AUTO_MIGRATE", default_value_t = true, action = ArgAction::Set, global = true)]
@@ -71,6 +71,7 @@ pub struct Settings {
     )]
     pub access_token_ttl_secs: u64,
 
+    /// A refresh token's lifetime: a session not refreshed within it ends (the idle limit).
     #[arg(
         long,
         env = "AUTH_REFRESH_TOKEN_TTL_SECS",
@@ -78,6 +79,16 @@ pub struct Settings {
         global = true
     )]
     pub refresh_token_ttl_secs: u64,
+
+    /// A session's absolute lifetime, counted from its login: no token of it outlives it, however
+    /// often it is refreshed.
+    #[arg(
+        long,
+        env = "AUTH_SESSION_MAX_LIFETIME_SECS",
+        default_value_t = 7_776_000,
+        global = true
+    )]
+    pub session_max_lifetime_secs: u64,
 
     /// argon2id memory per hash (OWASP: 19 MiB with 2 iterations).
     #[arg(
@@ -312,6 +323,12 @@ impl Settings {
         if self.access_token_ttl_secs == 0 || self.refresh_token_ttl_secs == 0 {
             return Err(invalid("AUTH_*_TOKEN_TTL_SECS", "must be positive"));
         }
+        if self.session_max_lifetime_secs == 0 {
+            return Err(invalid(
+                "AUTH_SESSION_MAX_LIFETIME_SECS",
+                "must be positive",
+            ));
+        }
         if self.reset_token_ttl_secs == 0 {
             return Err(invalid("AUTH_RESET_TOKEN_TTL_SECS", "must be positive"));
         }
@@ -335,7 +352,21 @@ impl Settings {
         )
         .map_err(|e| invalid("AUTH_ARGON2_*", e.to_string()))?;
         if let Some(url) = &self.reset_webhook_url {
-            url::Url::parse(url).map_err(|e| invalid("AUTH_RESET_WEBHOOK_URL", e.to_string()))?;
+            let parsed = url::Url::parse(url)
+                .map_err(|e| invalid("AUTH_RESET_WEBHOOK_URL", e.to_string()))?;
+            if !matches!(parsed.scheme(), "http" | "https") {
+                return Err(invalid("AUTH_RESET_WEBHOOK_URL", "must be an http(s) URL"));
+            }
+        }
+        let url = self.database_url.expose_secret();
+        if !(url.starts_with("sqlite:")
+            || url.starts_with("postgres://")
+            || url.starts_with("postgresql://"))
+        {
+            return Err(invalid(
+                "AUTH_DATABASE_URL",
+                "must be a postgres:// or sqlite: URL",
+            ));
         }
         service_kit::settings::parse_origins(&self.cors_origins)
             .map_err(|e| invalid("AUTH_CORS_ORIGINS", e))?;
@@ -343,7 +374,7 @@ impl Settings {
     }
 
     pub fn is_sqlite(&self) -> bool {
-        self.database_url.starts_with("sqlite:")
+        self.database_url.expose_secret().starts_with("sqlite:")
     }
 
     /// The issuer without a trailing slash, for building URLs under it.
@@ -352,7 +383,7 @@ impl Settings {
     }
 
     pub fn db_config(&self) -> service_kit::db::DbConfig {
-        let mut config = service_kit::db::DbConfig::new(self.database_url.clone());
+        let mut config = service_kit::db::DbConfig::new(self.database_url.expose_secret());
         config.max_connections = self.db_max_connections;
         config.acquire_timeout = std::time::Duration::from_secs(self.db_acquire_timeout_secs);
         config
@@ -360,6 +391,33 @@ impl Settings {
 
     /// Longest a token we signed can live: a retired key stays published this long.
     pub fn longest_token_ttl_secs(&self) -> u64 {
-        self.access_token_ttl_secs.max(self.refresh_token_ttl_secs)
+        // Every token is cut at its session's end.
+        self.access_token_ttl_secs
+            .max(self.refresh_token_ttl_secs)
+            .min(self.session_max_lifetime_secs)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_database_url_is_never_printed() {
+        let mut settings = Settings::defaults();
+        settings.database_url = SecretString::from("postgres://auth:hunter2@db/auth".to_owned());
+        assert!(!format!("{settings:?}").contains("hunter2"));
+        assert!(settings.validate().is_ok());
+    }
+
+    #[test]
+    fn a_session_lifetime_of_zero_or_a_strange_database_is_refused() {
+        let mut settings = Settings::defaults();
+        settings.session_max_lifetime_secs = 0;
+        assert!(settings.validate().is_err());
+        let mut settings = Settings::defaults();
+        settings.database_url = SecretString::from("mysql://x".to_owned());
+        assert!(settings.validate().is_err());
+        assert_eq!(Settings::defaults().session_max_lifetime_secs, 7_776_000);
     }
 }

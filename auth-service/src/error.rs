@@ -30,6 +30,12 @@ pub enum Error {
     NotFound,
     #[error("the last active admin cannot be demoted or deactivated")]
     LastAdmin,
+    /// The access token's session has ended, or its user was deactivated.
+    #[error("the session has ended")]
+    SessionEnded,
+    /// The caller's current role does not grant this.
+    #[error("the caller's role does not grant `{}`", .0.as_str())]
+    Forbidden(shared_claims::Permission),
     #[error(transparent)]
     Auth(#[from] shared_claims::AuthError),
     /// Too many password hashes queued: shed load rather than grow memory.

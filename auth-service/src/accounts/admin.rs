@@ -6,12 +6,13 @@ use std::net::IpAddr;
 use sea_orm::{DatabaseConnection, TransactionTrait};
 use serde_json::json;
 use service_kit::timestamp::Timestamp;
-use shared_claims::{AuthError, Permission, Principal, Role};
+use shared_claims::Role;
 
 use super::User;
 use crate::audit::{AuditLog, Event};
 use crate::error::{Error, Result};
-use crate::store::{sessions as session_store, users as store};
+use crate::sessions::Caller;
+use crate::store::{reset_tokens as reset_store, sessions as session_store, users as store};
 
 /// Whether `id` has the shape of a user id (a hyphenated lower-case UUID, as accounts are
 /// created with): anything else names no user, and is a 404 without a database round trip (nor
@@ -37,17 +38,6 @@ impl Admin {
         Admin { db, audit }
     }
 
-    /// The token must grant `permission`, and its user must still be an active admin here: a
-    /// demoted admin's unexpired token does not keep admin powers at the issuer.
-    pub async fn authorize(&self, principal: &Principal, permission: Permission) -> Result<()> {
-        principal.require(permission)?;
-        let current = store::by_id(&self.db, principal.user_id()).await?;
-        match current {
-            Some(row) if row.is_active && row.role == Role::Admin.as_str() => Ok(()),
-            _ => Err(AuthError::InsufficientScope(permission).into()),
-        }
-    }
-
     pub async fn list(&self, offset: u64, limit: u64) -> Result<(Vec<User>, u64)> {
         let (rows, total) = store::page(&self.db, offset, limit).await?;
         Ok((rows.iter().map(User::from).collect(), total))
@@ -65,7 +55,7 @@ impl Admin {
 
     pub async fn change(
         &self,
-        actor: &Principal,
+        actor: &Caller,
         id: &str,
         change: UserChange,
         ip: Option<IpAddr>,
@@ -92,6 +82,7 @@ impl Admin {
         store::set_role_and_active(&txn, id, role.as_str(), is_active, now).await?;
         if before.is_active && !is_active {
             session_store::revoke_user_sessions(&txn, id, None, "deactivated", now).await?;
+            reset_store::consume_all_for_user(&txn, id, now).await?;
         }
         let after = store::by_id(&txn, id)
             .await?

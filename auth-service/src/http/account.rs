@@ -7,7 +7,7 @@ use serde::Deserialize;
 use service_kit::Problem;
 use service_kit::json::ApiJson;
 use service_kit::openapi::responses::{BearerErrors, JsonBodyErrors, ServerErrors};
-use shared_claims::{Permission, Principal};
+use shared_claims::Permission;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -16,6 +16,7 @@ use super::client::ClientIp;
 use super::dto::{UserBody, some_or_null};
 use super::state::AppState;
 use crate::error::Result;
+use crate::sessions::Caller;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -31,14 +32,9 @@ pub fn router() -> OpenApiRouter<AppState> {
         ServerErrors,
         (status = 404, description = "The account no longer exists", body = Problem, content_type = "application/problem+json"),
     ))]
-async fn get_profile(
-    State(state): State<AppState>,
-    principal: Principal,
-) -> Result<axum::Json<UserBody>> {
-    principal.require(Permission::ManageOwnAccount)?;
-    Ok(axum::Json(
-        state.accounts.get(principal.user_id()).await?.into(),
-    ))
+async fn get_profile(caller: Caller) -> Result<axum::Json<UserBody>> {
+    caller.require(Permission::ManageOwnAccount)?;
+    Ok(axum::Json(caller.user.into()))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -65,13 +61,13 @@ pub struct ProfilePatch {
     ))]
 async fn patch_profile(
     State(state): State<AppState>,
-    principal: Principal,
+    caller: Caller,
     ApiJson(body): ApiJson<ProfilePatch>,
 ) -> Result<axum::Json<UserBody>> {
-    principal.require(Permission::ManageOwnAccount)?;
+    caller.require(Permission::ManageOwnAccount)?;
     let user = state
         .accounts
-        .update_profile(principal.user_id(), body.first_name, body.last_name)
+        .update_profile(caller.user_id(), body.first_name, body.last_name)
         .await?;
     Ok(axum::Json(user.into()))
 }
@@ -96,14 +92,14 @@ pub struct PasswordChange {
 async fn change_password(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
-    principal: Principal,
+    caller: Caller,
     ApiJson(body): ApiJson<PasswordChange>,
 ) -> Result<StatusCode> {
-    principal.require(Permission::ManageOwnAccount)?;
+    caller.require(Permission::ManageOwnAccount)?;
     state
         .sessions
         .change_password(
-            &principal,
+            &caller,
             SecretString::from(body.current_password),
             SecretString::from(body.new_password),
             ip,

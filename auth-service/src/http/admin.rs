@@ -7,7 +7,7 @@ use service_kit::json::{ApiJson, ApiQuery};
 use service_kit::openapi::responses::{BearerErrors, JsonBodyErrors, QueryErrors, ServerErrors};
 use service_kit::pagination::{Page, Pagination};
 use service_kit::timestamp::Timestamp;
-use shared_claims::{Permission, Principal, Role};
+use shared_claims::{Permission, Role};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -17,6 +17,7 @@ use super::dto::{UserBody, UserList};
 use super::state::AppState;
 use crate::accounts::admin::UserChange;
 use crate::error::{Error, Result};
+use crate::sessions::Caller;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -46,13 +47,10 @@ pub struct PageParams {
     ))]
 async fn list_users(
     State(state): State<AppState>,
-    principal: Principal,
+    caller: Caller,
     ApiQuery(query): ApiQuery<PageParams>,
 ) -> Result<axum::Json<UserList>> {
-    state
-        .admin
-        .authorize(&principal, Permission::ManageUsers)
-        .await?;
+    caller.require(Permission::ManageUsers)?;
     let page = Page::from_query(query.page, query.per_page).map_err(Error::Validation)?;
     let (users, total) = state.admin.list(page.offset(), page.limit()).await?;
     Ok(axum::Json(UserList {
@@ -71,13 +69,10 @@ async fn list_users(
     ))]
 async fn get_user(
     State(state): State<AppState>,
-    principal: Principal,
+    caller: Caller,
     Path(id): Path<String>,
 ) -> Result<axum::Json<UserBody>> {
-    state
-        .admin
-        .authorize(&principal, Permission::ManageUsers)
-        .await?;
+    caller.require(Permission::ManageUsers)?;
     Ok(axum::Json(state.admin.get(&id).await?.into()))
 }
 
@@ -101,24 +96,17 @@ pub struct UserPatch {
 async fn patch_user(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
-    principal: Principal,
+    caller: Caller,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<UserPatch>,
 ) -> Result<axum::Json<UserBody>> {
-    state
-        .admin
-        .authorize(&principal, Permission::ManageUsers)
-        .await?;
+    caller.require(Permission::ManageUsers)?;
     let change = UserChange {
         role: body.role,
         is_active: body.is_active,
     };
     Ok(axum::Json(
-        state
-            .admin
-            .change(&principal, &id, change, ip)
-            .await?
-            .into(),
+        state.admin.change(&caller, &id, change, ip).await?.into(),
     ))
 }
 
@@ -162,13 +150,10 @@ pub struct AuditList {
     ))]
 async fn audit(
     State(state): State<AppState>,
-    principal: Principal,
+    caller: Caller,
     ApiQuery(query): ApiQuery<AuditParams>,
 ) -> Result<axum::Json<AuditList>> {
-    state
-        .admin
-        .authorize(&principal, Permission::ReadAudit)
-        .await?;
+    caller.require(Permission::ReadAudit)?;
     let page = Page::from_query(query.page, query.per_page).map_err(Error::Validation)?;
     let (events, total) = state
         .audit

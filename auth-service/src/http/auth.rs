@@ -9,7 +9,7 @@ use serde::Deserialize;
 use service_kit::Problem;
 use service_kit::json::{ApiJson, is_json_content_type, parse_json};
 use service_kit::openapi::responses::{BearerErrors, JsonBodyErrors, ServerErrors};
-use shared_claims::{Permission, Principal, Role};
+use shared_claims::{Permission, Role};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -19,6 +19,7 @@ use super::dto::{TokenBody, UserBody};
 use super::state::AppState;
 use crate::accounts::Registration;
 use crate::error::{Error, Result};
+use crate::sessions::Caller;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -96,7 +97,10 @@ pub struct LoginBody {
 /// Exchanges an email and password for an access and a refresh token.
 #[utoipa::path(post, path = "/api/auth/login", tag = "auth", request_body = LoginBody,
     responses(
-        (status = 200, description = "Tokens", body = TokenBody),
+        (status = 200, description = "Tokens", body = TokenBody, headers(
+            ("Cache-Control" = String, description = "`no-store`: a token is never cached"),
+            ("Pragma" = String, description = "`no-cache`, for HTTP/1.0 caches"),
+        )),
         JsonBodyErrors,
         ServerErrors,
         (status = 401, description = "Wrong email or password", body = Problem, content_type = "application/problem+json"),
@@ -107,12 +111,23 @@ async fn login(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
     ApiJson(body): ApiJson<LoginBody>,
-) -> Result<axum::Json<TokenBody>> {
+) -> Result<impl IntoResponse> {
     let grant = state
         .sessions
         .login(&body.email, SecretString::from(body.password), ip)
         .await?;
-    Ok(axum::Json(grant.into()))
+    Ok(no_store(grant.into()))
+}
+
+/// An answer carrying tokens, which no cache may keep (RFC 6749 §5.1).
+fn no_store(body: TokenBody) -> impl IntoResponse {
+    (
+        [
+            (header::CACHE_CONTROL, "no-store"),
+            (header::PRAGMA, "no-cache"),
+        ],
+        axum::Json(body),
+    )
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -123,7 +138,10 @@ pub struct RefreshBody {
 /// Rotates a refresh token: the one sent is spent, a new pair comes back.
 #[utoipa::path(post, path = "/api/auth/refresh", tag = "auth", request_body = RefreshBody,
     responses(
-        (status = 200, description = "Tokens", body = TokenBody),
+        (status = 200, description = "Tokens", body = TokenBody, headers(
+            ("Cache-Control" = String, description = "`no-store`: a token is never cached"),
+            ("Pragma" = String, description = "`no-cache`, for HTTP/1.0 caches"),
+        )),
         JsonBodyErrors,
         ServerErrors,
         (status = 401, description = "Invalid, used, revoked or expired", body = Problem, content_type = "application/problem+json"),
@@ -133,9 +151,9 @@ async fn refresh(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
     ApiJson(body): ApiJson<RefreshBody>,
-) -> Result<axum::Json<TokenBody>> {
+) -> Result<impl IntoResponse> {
     let grant = state.sessions.refresh(&body.refresh_token, ip).await?;
-    Ok(axum::Json(grant.into()))
+    Ok(no_store(grant.into()))
 }
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
@@ -172,15 +190,15 @@ fn optional_json(headers: &HeaderMap, body: &Bytes) -> Result<LogoutBody> {
 async fn logout(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
-    principal: Principal,
+    caller: Caller,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<StatusCode> {
-    principal.require(Permission::ManageOwnAccount)?;
+    caller.require(Permission::ManageOwnAccount)?;
     let body = optional_json(&headers, &body)?;
     state
         .sessions
-        .logout(&principal, body.refresh_token.as_deref(), ip)
+        .logout(&caller, body.refresh_token.as_deref(), ip)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -195,9 +213,9 @@ async fn logout(
 async fn logout_all(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
-    principal: Principal,
+    caller: Caller,
 ) -> Result<StatusCode> {
-    principal.require(Permission::ManageOwnAccount)?;
-    state.sessions.logout_all(&principal, ip).await?;
+    caller.require(Permission::ManageOwnAccount)?;
+    state.sessions.logout_all(&caller, ip).await?;
     Ok(StatusCode::NO_CONTENT)
 }

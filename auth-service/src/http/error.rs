@@ -7,6 +7,8 @@ use service_kit::Problem;
 use service_kit::db::{DbFailure, classify};
 use service_kit::json::validation_problem;
 
+use shared_claims::{AuthError, Rejection};
+
 use crate::error::Error;
 
 impl IntoResponse for Error {
@@ -67,6 +69,12 @@ impl IntoResponse for Error {
                 "last-admin",
                 "the last active admin cannot be demoted or deactivated",
             ),
+            Error::SessionEnded => {
+                return AuthError::InvalidToken(Rejection::Revoked).into_response();
+            }
+            Error::Forbidden(permission) => {
+                return AuthError::InsufficientScope(permission).into_response();
+            }
             Error::Busy => return unavailable("the server is busy; retry shortly", 1),
             Error::Db(error) => match classify(&error) {
                 DbFailure::Unavailable => {

@@ -3,6 +3,7 @@
 pub mod account;
 pub mod admin;
 pub mod auth;
+pub mod caller;
 pub mod client;
 pub mod dto;
 pub mod error;

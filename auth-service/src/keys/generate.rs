@@ -8,14 +8,15 @@ use rsa::pkcs1::EncodeRsaPrivateKey;
 use rsa::traits::PublicKeyParts;
 
 use shared_claims::thumbprint::rsa_thumbprint;
+use zeroize::Zeroizing;
 
 pub struct GeneratedKey {
     /// RFC 7638 thumbprint.
     pub kid: String,
     pub n: String,
     pub e: String,
-    /// PKCS#1 DER, what jsonwebtoken's `EncodingKey::from_rsa_der` takes.
-    pub private_pkcs1_der: Vec<u8>,
+    /// PKCS#1 DER, what jsonwebtoken's `EncodingKey::from_rsa_der` takes; wiped when dropped.
+    pub private_pkcs1_der: Zeroizing<Vec<u8>>,
 }
 
 impl std::fmt::Debug for GeneratedKey {
@@ -35,6 +36,6 @@ pub fn generate_rsa(bits: usize) -> Result<GeneratedKey, rsa::Error> {
         kid: rsa_thumbprint(&n, &e),
         n,
         e,
-        private_pkcs1_der: der.as_bytes().to_vec(),
+        private_pkcs1_der: Zeroizing::new(der.as_bytes().to_vec()),
     })
 }

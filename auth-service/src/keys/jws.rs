@@ -6,7 +6,7 @@
 //! crypto`). This is the same backend and the same algorithm; the `rsa` crate never signs.
 
 use aws_lc_rs::rand::SystemRandom;
-use aws_lc_rs::signature::{RSA_PKCS1_SHA256, RsaKeyPair};
+use aws_lc_rs::signature::{KeyPair, RSA_PKCS1_SHA256, RsaKeyPair};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Serialize;
@@ -45,6 +45,15 @@ impl RsaSigner {
         RsaKeyPair::from_der(der)
             .map(|pair| RsaSigner { pair })
             .map_err(|_| JwsError::Key)
+    }
+
+    /// The public key's `n` and `e`, base64url without padding, as a JWK carries them.
+    pub fn public_jwk_parts(&self) -> (String, String) {
+        let public = self.pair.public_key();
+        (
+            URL_SAFE_NO_PAD.encode(public.modulus().big_endian_without_leading_zero()),
+            URL_SAFE_NO_PAD.encode(public.exponent().big_endian_without_leading_zero()),
+        )
     }
 
     /// `base64url(header).base64url(claims).base64url(RS256 signature)`.
@@ -103,6 +112,13 @@ mod tests {
             )
             .unwrap()
         );
+    }
+
+    #[test]
+    fn the_public_parts_are_those_the_key_was_generated_with() {
+        let key = crate::keys::generate::generate_rsa(2048).unwrap();
+        let signer = RsaSigner::from_pkcs1_der(&key.private_pkcs1_der).unwrap();
+        assert_eq!(signer.public_jwk_parts(), (key.n, key.e));
     }
 
     #[test]

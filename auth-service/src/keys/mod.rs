@@ -18,7 +18,7 @@ use crate::audit::{AuditLog, Event};
 use crate::error::{Error, Result};
 use crate::store::entities::signing_key::Model;
 use crate::store::keys::{self as store, ACTIVE, NEXT};
-use crypto::KeyEncryptionKey;
+use crypto::{KeyBinding, KeyEncryptionKey};
 use ring::{KeyRing, PublicKey, SigningKey};
 
 /// Slack past the longest token lifetime before a retired key is deleted (verifiers' leeway).
@@ -130,9 +130,14 @@ impl KeyManager {
             .await
             .map_err(Error::internal)?
             .map_err(Error::internal)?;
+        let binding = KeyBinding {
+            kid: &key.kid,
+            n: &key.n,
+            e: &key.e,
+        };
         let sealed = self
             .kek
-            .seal(&key.kid, &key.private_pkcs1_der)
+            .seal(binding, &key.private_pkcs1_der)
             .map_err(Error::internal)?;
         Ok(Model {
             kid: key.kid,
@@ -148,11 +153,11 @@ impl KeyManager {
         })
     }
 
-    /// Publishes a new key that signs after the pre-publication window.
+    /// Publishes a new key that signs after the pre-publication window. At most one key waits
+    /// to take over: a unique index decides between concurrent rotations, not a prior read.
     pub async fn rotate(&self, audit: &AuditLog) -> Result<Rotation> {
-        let keys = store::all(&self.db).await?;
-        if let Some(pending) = keys.iter().find(|k| k.state == NEXT) {
-            return Ok(Rotation::AlreadyPending(KeyInfo::from(pending)));
+        if let Some(pending) = self.pending().await? {
+            return Ok(Rotation::AlreadyPending(pending));
         }
         let now = Timestamp::now();
         let pre_publish = i64::try_from(self.policy.pre_publish_secs).unwrap_or(i64::MAX);
@@ -160,7 +165,14 @@ impl KeyManager {
             .generate_row(NEXT, now.micros(), now.plus_secs(pre_publish).micros())
             .await?;
         let info = KeyInfo::from(&row);
-        store::insert(&self.db, row).await?;
+        match store::insert(&self.db, row).await {
+            Ok(()) => {}
+            Err(e) if classify(&e) == DbFailure::UniqueViolation => {
+                let pending = self.pending().await?.unwrap_or(info);
+                return Ok(Rotation::AlreadyPending(pending));
+            }
+            Err(e) => return Err(e.into()),
+        }
         audit
             .record(
                 Event::KeyRotated,
@@ -170,6 +182,51 @@ impl KeyManager {
             )
             .await;
         Ok(Rotation::Published(info))
+    }
+
+    async fn pending(&self) -> Result<Option<KeyInfo>> {
+        Ok(store::all(&self.db)
+            .await?
+            .iter()
+            .find(|k| k.state == NEXT)
+            .map(KeyInfo::from))
+    }
+
+    /// Proves the key-encryption key opens every stored private key, and that each opens to the
+    /// key its row publishes; changes nothing. Operator commands run this before anything else,
+    /// so a wrong key-encryption key can never seal a key no replica could open.
+    pub async fn check_key_encryption_key(&self) -> Result<usize> {
+        let keys = store::all(&self.db).await?;
+        for key in &keys {
+            self.open_signer(key)?;
+        }
+        Ok(keys.len())
+    }
+
+    /// Opens a row's private key and checks it is the key the row publishes.
+    fn open_signer(&self, key: &Model) -> Result<jws::RsaSigner> {
+        let binding = KeyBinding {
+            kid: &key.kid,
+            n: &key.public_n,
+            e: &key.public_e,
+        };
+        let der = self
+            .kek
+            .open(binding, &key.private_key_encrypted)
+            .map_err(|e| Error::Internal(e.to_string()))?;
+        let signer = jws::RsaSigner::from_pkcs1_der(&der)
+            .map_err(|e| Error::Internal(format!("signing key {}: {e}", key.kid)))?;
+        let (n, e) = signer.public_jwk_parts();
+        if n != key.public_n
+            || e != key.public_e
+            || shared_claims::thumbprint::rsa_thumbprint(&n, &e) != key.kid
+        {
+            return Err(Error::Internal(format!(
+                "signing key {}: the stored private key does not match the published public key",
+                key.kid
+            )));
+        }
+        Ok(signer)
     }
 
     /// Withdraws `kid` at once: it leaves the JWKS (every replica within its key refresh,
@@ -251,12 +308,7 @@ impl KeyManager {
                 e: key.public_e.clone(),
             });
             if key.state == ACTIVE || key.state == NEXT {
-                let der = self
-                    .kek
-                    .open(&key.kid, &key.private_key_encrypted)
-                    .map_err(|e| Error::Internal(e.to_string()))?;
-                let signer = jws::RsaSigner::from_pkcs1_der(&der)
-                    .map_err(|e| Error::Internal(format!("signing key {}: {e}", key.kid)))?;
+                let signer = self.open_signer(key)?;
                 signers.push(SigningKey {
                     kid: key.kid.clone(),
                     signer,

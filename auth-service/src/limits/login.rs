@@ -41,7 +41,10 @@ impl LoginLimiter {
     fn buckets(&self, account_email: &str, addr: Option<IpAddr>) -> Vec<(String, u32)> {
         let mut buckets = vec![(format!("account:{account_email}"), self.max_per_account)];
         if let Some(ip) = addr {
-            buckets.push((format!("addr:{ip}"), self.max_per_addr));
+            buckets.push((
+                format!("addr:{}", service_kit::client_addr::limit_key(ip)),
+                self.max_per_addr,
+            ));
         }
         buckets
     }

@@ -5,6 +5,8 @@ use std::num::NonZeroU32;
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
+use service_kit::client_addr::limit_key;
+
 use crate::config::Settings;
 use crate::error::{Error, Result};
 
@@ -50,11 +52,11 @@ impl RateLimits {
     }
 
     pub fn register(&self, addr: Option<std::net::IpAddr>) -> Result<()> {
-        addr.map_or(Ok(()), |ip| check(&self.register_by_addr, ip.to_string()))
+        addr.map_or(Ok(()), |ip| check(&self.register_by_addr, limit_key(ip)))
     }
 
     pub fn refresh_from(&self, addr: Option<std::net::IpAddr>) -> Result<()> {
-        addr.map_or(Ok(()), |ip| check(&self.refresh_by_addr, ip.to_string()))
+        addr.map_or(Ok(()), |ip| check(&self.refresh_by_addr, limit_key(ip)))
     }
 
     pub fn refresh_for(&self, user_id: &str) -> Result<()> {
@@ -63,7 +65,7 @@ impl RateLimits {
 
     pub fn forgot(&self, addr: Option<std::net::IpAddr>, email: &str) -> Result<()> {
         if let Some(ip) = addr {
-            check(&self.forgot_by_addr, ip.to_string())?;
+            check(&self.forgot_by_addr, limit_key(ip))?;
         }
         check(&self.forgot_by_account, email.to_owned())
     }

@@ -14,6 +14,7 @@ use sea_orm::{DatabaseConnection, TransactionTrait};
 use secrecy::SecretString;
 use serde_json::json;
 use service_kit::timestamp::Timestamp;
+use tokio::sync::{Semaphore, mpsc};
 
 use crate::accounts::{Accounts, check_new_password, email};
 use crate::audit::{AuditLog, Event};
@@ -23,13 +24,35 @@ use crate::store::entities::reset_token;
 use crate::store::{reset_tokens as store, sessions as session_store, users as user_store};
 use webhook::{ResetDelivery, ResetMessage};
 
+/// How many reset requests may wait for the worker; past that, 503 (for every address alike).
+const REQUEST_QUEUE: usize = 1_024;
+/// Requests the worker handles at once.
+const PARALLEL_REQUESTS: usize = 8;
+
 #[derive(Debug, Clone)]
 pub struct PasswordResets {
     db: DatabaseConnection,
     accounts: Accounts,
-    delivery: ResetDelivery,
     login_limiter: LoginLimiter,
     rates: Arc<RateLimits>,
+    audit: AuditLog,
+    /// Requests handed off the request path, to the worker.
+    requests: mpsc::Sender<ResetRequest>,
+}
+
+/// A reset asked for: a normalised email and where from.
+#[derive(Debug)]
+struct ResetRequest {
+    email: String,
+    ip: Option<IpAddr>,
+}
+
+/// What the worker needs to issue and deliver tokens.
+#[derive(Debug, Clone)]
+struct Issuer {
+    db: DatabaseConnection,
+    accounts: Accounts,
+    delivery: ResetDelivery,
     audit: AuditLog,
     ttl_secs: i64,
 }
@@ -43,6 +66,7 @@ fn hash_token(token: &str) -> String {
 }
 
 impl PasswordResets {
+    /// Starts the worker that issues and delivers tokens.
     pub fn new(
         db: DatabaseConnection,
         accounts: Accounts,
@@ -52,71 +76,37 @@ impl PasswordResets {
         audit: AuditLog,
         ttl_secs: u64,
     ) -> Self {
+        let (requests, queue) = mpsc::channel(REQUEST_QUEUE);
+        let issuer = Issuer {
+            db: db.clone(),
+            accounts: accounts.clone(),
+            delivery,
+            audit: audit.clone(),
+            ttl_secs: i64::try_from(ttl_secs).unwrap_or(i64::MAX),
+        };
+        tokio::spawn(issuer.run(queue));
         PasswordResets {
             db,
             accounts,
-            delivery,
             login_limiter,
             rates,
             audit,
-            ttl_secs: i64::try_from(ttl_secs).unwrap_or(i64::MAX),
+            requests,
         }
     }
 
-    /// Issues and delivers a token if an active account has this email; answers the same
-    /// either way.
+    /// Accepts a reset request. Nothing that depends on whether the account exists happens
+    /// before the answer: the lookup, the token and its delivery are the worker's, so a known
+    /// and an unknown address cost the request the same (OWASP Forgot Password cheat sheet).
     pub async fn request(&self, raw_email: &str, ip: Option<IpAddr>) -> Result<()> {
         let email = email::normalize(raw_email).map_err(|m| Error::field("email", m))?;
         self.rates.forgot(ip, &email)?;
-        let Some(user) = self
-            .accounts
-            .record_by_email(&email)
-            .await?
-            .filter(|u| u.is_active)
-        else {
-            self.audit
-                .record(
-                    Event::PasswordResetRequested,
-                    None,
-                    ip,
-                    json!({"account": false}),
-                )
-                .await;
-            return Ok(());
-        };
-        let mut bytes = [0u8; 32];
-        SystemRandom::new()
-            .fill(&mut bytes)
-            .map_err(|_| Error::internal("no randomness"))?;
-        let token = URL_SAFE_NO_PAD.encode(bytes);
-        let now = Timestamp::now();
-        let expires_at = now.plus_secs(self.ttl_secs);
-        store::insert(
-            &self.db,
-            reset_token::Model {
-                token_hash: hash_token(&token),
-                user_id: user.id.clone(),
-                created_at: now.micros(),
-                expires_at: expires_at.micros(),
-                used_at: None,
-            },
-        )
-        .await?;
-        self.delivery.send(ResetMessage {
-            user_id: user.id.clone(),
-            email: user.email.clone(),
-            token: SecretString::from(token),
-            expires_at,
-        });
-        self.audit
-            .record(
-                Event::PasswordResetRequested,
-                Some(&user.id),
-                ip,
-                json!({"account": true}),
-            )
-            .await;
-        Ok(())
+        self.requests
+            .try_send(ResetRequest { email, ip })
+            .map_err(|_| {
+                metrics::counter!("reset_requests_dropped_total").increment(1);
+                Error::Busy
+            })
     }
 
     /// Sets a new password with a token; the token works once and every session ends. An
@@ -164,6 +154,80 @@ impl PasswordResets {
                 Some(&user.id),
                 ip,
                 json!({"sessions_ended": ended}),
+            )
+            .await;
+        Ok(())
+    }
+}
+
+impl Issuer {
+    async fn run(self, mut queue: mpsc::Receiver<ResetRequest>) {
+        let parallel = Arc::new(Semaphore::new(PARALLEL_REQUESTS));
+        while let Some(request) = queue.recv().await {
+            let Ok(permit) = Arc::clone(&parallel).acquire_owned().await else {
+                return;
+            };
+            let issuer = self.clone();
+            tokio::spawn(async move {
+                if let Err(error) = issuer.issue(&request).await {
+                    metrics::counter!("reset_requests_failed_total").increment(1);
+                    tracing::error!(%error, "a password-reset request could not be handled");
+                }
+                drop(permit);
+            });
+        }
+    }
+
+    /// Issues and delivers a token if an active account has this email; audits either way.
+    async fn issue(&self, request: &ResetRequest) -> Result<()> {
+        let ResetRequest { email, ip } = request;
+        let ip = *ip;
+        let Some(user) = self
+            .accounts
+            .record_by_email(email)
+            .await?
+            .filter(|u| u.is_active)
+        else {
+            self.audit
+                .record(
+                    Event::PasswordResetRequested,
+                    None,
+                    ip,
+                    json!({"account": false}),
+                )
+                .await;
+            return Ok(());
+        };
+        let mut bytes = [0u8; 32];
+        SystemRandom::new()
+            .fill(&mut bytes)
+            .map_err(|_| Error::internal("no randomness"))?;
+        let token = URL_SAFE_NO_PAD.encode(bytes);
+        let now = Timestamp::now();
+        let expires_at = now.plus_secs(self.ttl_secs);
+        store::insert(
+            &self.db,
+            reset_token::Model {
+                token_hash: hash_token(&token),
+                user_id: user.id.clone(),
+                created_at: now.micros(),
+                expires_at: expires_at.micros(),
+                used_at: None,
+            },
+        )
+        .await?;
+        self.delivery.send(ResetMessage {
+            user_id: user.id.clone(),
+            email: user.email.clone(),
+            token: SecretString::from(token),
+            expires_at,
+        });
+        self.audit
+            .record(
+                Event::PasswordResetRequested,
+                Some(&user.id),
+                ip,
+                json!({"account": true}),
             )
             .await;
         Ok(())

@@ -35,9 +35,13 @@ impl ResetDelivery {
         let Some(url) = url else {
             return Ok(ResetDelivery { sender: None });
         };
+        // Tokens go to exactly the configured URL: a redirect must not carry them elsewhere, and
+        // no proxy taken from the environment sits in the middle.
         let client = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(2))
             .timeout(Duration::from_secs(5))
+            .redirect(reqwest::redirect::Policy::none())
+            .no_proxy()
             .build()?;
         let (sender, receiver) = mpsc::channel(QUEUE);
         tokio::spawn(run(client, Arc::from(url), receiver));

@@ -1,16 +1,17 @@
 //! Sessions: login opens one; each refresh token is single-use and rotates; a used token
 //! presented again revokes its whole session (OAuth 2.0 Security BCP §4.14).
 
+pub mod caller;
 pub mod tokens;
 
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use sea_orm::DatabaseConnection;
+use sea_orm::{DatabaseConnection, TransactionTrait};
 use secrecy::SecretString;
 use serde_json::json;
 use service_kit::timestamp::Timestamp;
-use shared_claims::{Principal, Verifier, VerifierConfig};
+use shared_claims::{Verifier, VerifierConfig};
 
 use crate::accounts::{Accounts, User, email};
 use crate::audit::{AuditLog, Event};
@@ -18,7 +19,9 @@ use crate::error::{Error, Result};
 use crate::keys::ring::KeyRing;
 use crate::limits::{LoginLimiter, RateLimits};
 use crate::store::sessions as store;
-use tokens::{TokenIssuer, TokenPair};
+use crate::store::{reset_tokens as reset_store, users as user_store};
+pub use caller::Caller;
+use tokens::{SessionTokens, TokenIssuer, TokenPair};
 
 /// What login and refresh answer.
 #[derive(Debug)]
@@ -133,22 +136,26 @@ impl Sessions {
     /// transaction.
     async fn open(&self, user: User, ip: Option<IpAddr>) -> Result<Grant> {
         let now = Timestamp::now();
-        let sid = uuid::Uuid::now_v7().to_string();
-        let refresh_jti = uuid::Uuid::new_v4().to_string();
-        let tokens = self.issuer.issue(&user, &sid, &refresh_jti, now).await?;
+        let session = SessionTokens {
+            sid: uuid::Uuid::now_v7().to_string(),
+            created_at: now,
+            refresh_jti: uuid::Uuid::new_v4().to_string(),
+            refresh_expires_at: self.issuer.refresh_expiry(now, now),
+        };
+        let tokens = self.issuer.issue(&user, &session, now).await?;
         store::open(
             &self.db,
             store::NewSession {
-                sid: sid.clone(),
+                sid: session.sid.clone(),
                 user_id: user.id.clone(),
-                refresh_jti,
+                refresh_jti: session.refresh_jti,
                 created_at: now.micros(),
-                expires_at: Timestamp::from_unix_secs(tokens.refresh_expires_at).micros(),
+                expires_at: session.refresh_expires_at.micros(),
                 audit: AuditLog::entry(
                     Event::LoginSucceeded,
                     Some(&user.id),
                     ip,
-                    json!({ "sid": sid }),
+                    json!({ "sid": session.sid }),
                 ),
             },
         )
@@ -156,7 +163,7 @@ impl Sessions {
         Ok(Grant {
             tokens,
             user,
-            session_id: sid,
+            session_id: session.sid,
         })
     }
 
@@ -177,7 +184,8 @@ impl Sessions {
         self.rates.refresh_for(&claims.sub)?;
 
         let successor_jti = uuid::Uuid::new_v4().to_string();
-        let successor_expires_at = Timestamp::from_unix_secs(self.issuer.refresh_expiry(now));
+        // The idle limit; the rotation cuts it at the session's end, which only it knows.
+        let successor_expires_at = self.issuer.refresh_expiry(now, Timestamp(i64::MAX));
         let rotation = store::Rotation {
             jti: claims.jti.clone(),
             sid: claims.sid.clone(),
@@ -185,6 +193,7 @@ impl Sessions {
             successor_jti: successor_jti.clone(),
             now: now.micros(),
             successor_expires_at: successor_expires_at.micros(),
+            session_max_lifetime: self.issuer.session_max_lifetime_micros(),
             audit: AuditLog::entry(
                 Event::Refreshed,
                 Some(&claims.sub),
@@ -193,12 +202,15 @@ impl Sessions {
             ),
         };
         match store::rotate(&self.db, rotation).await? {
-            store::Rotated::Yes(row) => {
-                let user = User::from(&row);
-                let tokens = self
-                    .issuer
-                    .issue(&user, &claims.sid, &successor_jti, now)
-                    .await?;
+            store::Rotated::Yes(successor) => {
+                let user = User::from(&successor.user);
+                let session = SessionTokens {
+                    sid: claims.sid.clone(),
+                    created_at: Timestamp(successor.session_created_at),
+                    refresh_jti: successor_jti,
+                    refresh_expires_at: Timestamp(successor.expires_at),
+                };
+                let tokens = self.issuer.issue(&user, &session, now).await?;
                 metrics::counter!("refreshes_total", "outcome" => "succeeded").increment(1);
                 Ok(Grant {
                     tokens,
@@ -239,18 +251,30 @@ impl Sessions {
         }
     }
 
-    /// Ends the bearer's session, and the session of `refresh_token` if it is the same user's.
+    /// The caller behind an access token of session `sid`: its session must be live and its
+    /// user active. One lookup; the answer carries the user as stored now.
+    pub async fn caller(&self, user_id: &str, sid: &str) -> Result<Caller> {
+        let row = store::live_user(&self.db, sid, user_id)
+            .await?
+            .ok_or(Error::SessionEnded)?;
+        Ok(Caller {
+            user: User::from(&row),
+            session_id: sid.to_owned(),
+        })
+    }
+
+    /// Ends the caller's session, and the session of `refresh_token` if it is the same user's.
     pub async fn logout(
         &self,
-        principal: &Principal,
+        caller: &Caller,
         refresh_token: Option<&str>,
         ip: Option<IpAddr>,
     ) -> Result<()> {
         let now = Timestamp::now();
-        let user_id = principal.user_id();
+        let user_id = caller.user_id();
         store::revoke_session(
             &self.db,
-            principal.session_id(),
+            &caller.session_id,
             user_id,
             "logout",
             now.micros(),
@@ -272,21 +296,19 @@ impl Sessions {
                 Event::Logout,
                 Some(user_id),
                 ip,
-                json!({"sid": principal.session_id()}),
+                json!({"sid": caller.session_id}),
             )
             .await;
         Ok(())
     }
 
-    /// Ends every session of the user.
-    pub async fn logout_all(&self, principal: &Principal, ip: Option<IpAddr>) -> Result<()> {
-        let ended = self
-            .end_all(principal.user_id(), None, "logout_all")
-            .await?;
+    /// Ends every session of the caller's user.
+    pub async fn logout_all(&self, caller: &Caller, ip: Option<IpAddr>) -> Result<()> {
+        let ended = self.end_all(caller.user_id(), None, "logout_all").await?;
         self.audit
             .record(
                 Event::Logout,
-                Some(principal.user_id()),
+                Some(caller.user_id()),
                 ip,
                 json!({"all": true, "sessions": ended}),
             )
@@ -294,43 +316,77 @@ impl Sessions {
         Ok(())
     }
 
-    /// Changes the bearer's password after checking the current one; every other session ends.
+    /// Changes the caller's password after checking the current one; every other session ends
+    /// and every outstanding reset token is spent. A wrong current password is a failed login
+    /// for the account and the address (the same counters, limits and window), so a stolen
+    /// access token cannot guess passwords faster than the login form can.
     pub async fn change_password(
         &self,
-        principal: &Principal,
+        caller: &Caller,
         current: SecretString,
         new: SecretString,
         ip: Option<IpAddr>,
     ) -> Result<()> {
+        let email = &caller.user.email;
+        self.login_limiter.check(email, ip).await?;
         let record = self
             .accounts
-            .record(principal.user_id())
+            .record(caller.user_id())
             .await?
-            .ok_or(Error::NotFound)?;
+            .ok_or(Error::SessionEnded)?;
         let verification = self
             .accounts
             .hasher()
             .verify(current, record.password_hash.clone())
             .await?;
         if !verification.matches {
+            self.login_limiter.failed(email, ip).await?;
+            metrics::counter!("password_changes_total", "outcome" => "wrong_password").increment(1);
+            self.audit
+                .record(
+                    Event::PasswordChangeFailed,
+                    Some(&record.id),
+                    ip,
+                    json!({"sid": caller.session_id}),
+                )
+                .await;
             return Err(Error::field(
                 "current_password",
                 "is not your current password",
             ));
         }
+        // Failures other attempts recorded while this one was checked count too.
+        let failures_on_record = self.login_limiter.check(email, ip).await?;
         crate::accounts::check_new_password("new_password", &new, &record.email)?;
-        self.accounts.set_password(&record.id, new).await?;
-        let ended = self
-            .end_all(&record.id, Some(principal.session_id()), "password_changed")
-            .await?;
-        self.audit
-            .record(
+        let hash = self.accounts.hasher().hash(new).await?;
+
+        let now = Timestamp::now().micros();
+        let txn = self.db.begin().await?;
+        user_store::set_password_hash(&txn, &record.id, &hash, now).await?;
+        reset_store::consume_all_for_user(&txn, &record.id, now).await?;
+        let ended = store::revoke_user_sessions(
+            &txn,
+            &record.id,
+            Some(&caller.session_id),
+            "password_changed",
+            now,
+        )
+        .await?;
+        crate::store::audit::insert(
+            &txn,
+            AuditLog::entry(
                 Event::PasswordChanged,
                 Some(&record.id),
                 ip,
                 json!({"other_sessions_ended": ended}),
-            )
-            .await;
+            ),
+        )
+        .await?;
+        txn.commit().await?;
+        if failures_on_record {
+            self.login_limiter.clear_account(email).await?;
+        }
+        metrics::counter!("password_changes_total", "outcome" => "changed").increment(1);
         Ok(())
     }
 

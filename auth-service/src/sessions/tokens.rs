@@ -16,6 +16,19 @@ pub struct TokenPolicy {
     pub audience: String,
     pub access_ttl_secs: i64,
     pub refresh_ttl_secs: i64,
+    /// A session's absolute lifetime: no token of it outlives its login by more.
+    pub session_max_lifetime_secs: i64,
+}
+
+/// The session a pair of tokens is signed for.
+#[derive(Debug, Clone)]
+pub struct SessionTokens {
+    pub sid: String,
+    /// The login that opened the session: its absolute end is counted from here.
+    pub created_at: Timestamp,
+    pub refresh_jti: String,
+    /// As stored with the refresh token: the earlier of its idle limit and the session's end.
+    pub refresh_expires_at: Timestamp,
 }
 
 /// A freshly signed access and refresh token.
@@ -23,9 +36,7 @@ pub struct TokenPolicy {
 pub struct TokenPair {
     pub access_token: String,
     pub refresh_token: String,
-    pub refresh_jti: String,
-    /// Seconds since the epoch.
-    pub refresh_expires_at: i64,
+    /// Seconds until the access token expires.
     pub expires_in: i64,
 }
 
@@ -47,18 +58,32 @@ impl TokenIssuer {
         &self.policy
     }
 
-    /// When a refresh token issued at `at` expires (seconds since the epoch).
-    pub fn refresh_expiry(&self, at: Timestamp) -> i64 {
-        at.unix_secs() + self.policy.refresh_ttl_secs
+    /// The absolute end of a session opened at `created_at`.
+    pub fn session_end(&self, created_at: Timestamp) -> Timestamp {
+        created_at.plus_secs(self.policy.session_max_lifetime_secs)
     }
 
-    /// Signs both tokens for `user` in session `sid` at `at`. RSA signing takes about a
-    /// millisecond per token, so it runs on the blocking pool, off the request workers.
+    /// When a refresh token issued at `at` in a session opened at `created_at` expires: its idle
+    /// limit, cut at the session's end.
+    pub fn refresh_expiry(&self, at: Timestamp, created_at: Timestamp) -> Timestamp {
+        at.plus_secs(self.policy.refresh_ttl_secs)
+            .min(self.session_end(created_at))
+    }
+
+    /// The session's absolute lifetime in microseconds, for the rotation statement.
+    pub fn session_max_lifetime_micros(&self) -> i64 {
+        self.policy
+            .session_max_lifetime_secs
+            .saturating_mul(1_000_000)
+    }
+
+    /// Signs both tokens for `user` in `session` at `at`; neither outlives the session. RSA
+    /// signing takes about a millisecond per token, so it runs on the blocking pool, off the
+    /// request workers.
     pub async fn issue(
         &self,
         user: &User,
-        sid: &str,
-        refresh_jti: &str,
+        session: &SessionTokens,
         at: Timestamp,
     ) -> Result<TokenPair> {
         let signer = self
@@ -67,29 +92,30 @@ impl TokenIssuer {
             .ok_or_else(|| Error::internal("no signing key is active"))?;
         let now = at.unix_secs();
         let policy = Arc::clone(&self.policy);
-        let refresh_jti = refresh_jti.to_owned();
+        let session_end = self.session_end(session.created_at).unix_secs();
         let access = AccessClaims {
             iss: policy.issuer.clone(),
             sub: user.id.clone(),
             aud: Audience::One(policy.audience.clone()),
-            exp: now + policy.access_ttl_secs,
+            exp: (now + policy.access_ttl_secs).min(session_end),
             iat: now,
             nbf: now,
             jti: uuid::Uuid::new_v4().to_string(),
             role: user.role,
             email: user.email.clone(),
-            sid: sid.to_owned(),
+            sid: session.sid.clone(),
         };
         let refresh = RefreshClaims {
             iss: policy.issuer.clone(),
             sub: user.id.clone(),
             aud: Audience::One(policy.issuer.clone()),
-            exp: now + policy.refresh_ttl_secs,
+            // The stored expiry, in whole seconds rounded down: never later than the row's.
+            exp: session.refresh_expires_at.unix_secs(),
             iat: now,
-            jti: refresh_jti.clone(),
-            sid: sid.to_owned(),
+            jti: session.refresh_jti.clone(),
+            sid: session.sid.clone(),
         };
-        let refresh_expires_at = refresh.exp;
+        let expires_in = access.exp - now;
         let (access_token, refresh_token) = tokio::task::spawn_blocking(move || {
             let access = signer
                 .signer
@@ -105,9 +131,7 @@ impl TokenIssuer {
         Ok(TokenPair {
             access_token,
             refresh_token,
-            refresh_jti,
-            refresh_expires_at,
-            expires_in: policy.access_ttl_secs,
+            expires_in,
         })
     }
 }

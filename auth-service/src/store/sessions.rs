@@ -57,6 +57,25 @@ pub async fn session(db: &impl ConnectionTrait, id: &str) -> Result<Option<sessi
     Sessions::find_by_id(id.to_owned()).one(db).await
 }
 
+/// The user of session `sid` if the session is live (not revoked) and the user active: one
+/// lookup by primary key joined to another.
+pub async fn live_user(
+    db: &impl ConnectionTrait,
+    sid: &str,
+    user_id: &str,
+) -> Result<Option<user::Model>, DbErr> {
+    let sql = "SELECT u.* FROM sessions s JOIN users u ON u.id = s.user_id \
+               WHERE s.id = $1 AND s.user_id = $2 AND s.revoked_at IS NULL AND u.is_active";
+    user::Entity::find()
+        .from_raw_sql(statement(
+            db.get_database_backend(),
+            sql,
+            vec![sid.into(), user_id.into()],
+        ))
+        .one(db)
+        .await
+}
+
 /// Revokes one session of `user_id`; returns whether it was live.
 pub async fn revoke_session(
     db: &impl ConnectionTrait,
@@ -196,15 +215,27 @@ pub struct Rotation {
     pub successor_jti: String,
     /// Microseconds since the epoch.
     pub now: i64,
+    /// The successor's idle limit; it is cut at the session's absolute end.
     pub successor_expires_at: i64,
+    /// The session's absolute lifetime, in microseconds from its creation.
+    pub session_max_lifetime: i64,
     pub audit: super::entities::audit_event::Model,
+}
+
+/// A successful rotation: the user to sign for and the successor's times.
+#[derive(Debug)]
+pub struct Successor {
+    pub user: user::Model,
+    pub session_created_at: i64,
+    pub expires_at: i64,
 }
 
 #[derive(Debug)]
 pub enum Rotated {
-    /// Spent, successor stored, audited: the user to sign for.
-    Yes(user::Model),
-    /// Spent, but its session is revoked or its user deactivated: nothing issued.
+    /// Spent, successor stored, audited.
+    Yes(Successor),
+    /// Spent, but its session is revoked or past its absolute end, or its user deactivated:
+    /// nothing issued.
     SessionEnded,
     /// No unused, unexpired token has that jti (used before, unknown or expired).
     NotUsable,
@@ -212,8 +243,9 @@ pub enum Rotated {
 
 /// Spends the token and stores its successor atomically: exactly one of any number of
 /// concurrent rotations of one token succeeds, the spending being a conditional update the
-/// database evaluates under the row's lock. One statement on PostgreSQL, one transaction on
-/// SQLite.
+/// database evaluates under the row's lock. The session's absolute end is part of the same
+/// condition, and cuts the successor's expiry, so no race can step past it. One statement on
+/// PostgreSQL, one transaction on SQLite.
 pub async fn rotate(db: &DatabaseConnection, r: Rotation) -> Result<Rotated, DbErr> {
     if db.get_database_backend() == DbBackend::Postgres {
         let sql = "WITH used AS (\
@@ -221,13 +253,16 @@ pub async fn rotate(db: &DatabaseConnection, r: Rotation) -> Result<Rotated, DbE
                      WHERE jti = $1 AND used_at IS NULL AND expires_at > $2 \
                      RETURNING session_id, user_id\
                    ), live AS (\
-                     SELECT u.* FROM used \
+                     SELECT u.*, s.created_at AS session_created_at, \
+                       LEAST($6, s.created_at + $11) AS successor_expires_at \
+                     FROM used \
                      JOIN sessions s ON s.id = used.session_id AND s.id = $3 \
                        AND s.user_id = used.user_id AND s.revoked_at IS NULL \
+                       AND s.created_at + $11 > $2 \
                      JOIN users u ON u.id = used.user_id AND u.id = $4 AND u.is_active\
                    ), successor AS (\
                      INSERT INTO refresh_tokens (jti, session_id, user_id, issued_at, expires_at) \
-                     SELECT $5, $3, id, $2, $6 FROM live\
+                     SELECT $5, $3, id, $2, successor_expires_at FROM live\
                    ), audited AS (\
                      INSERT INTO audit_events (id, at, event, user_id, ip, detail) \
                      SELECT $7, $2, $8, id, $9, $10 FROM live\
@@ -245,6 +280,7 @@ pub async fn rotate(db: &DatabaseConnection, r: Rotation) -> Result<Rotated, DbE
             r.audit.event.into(),
             r.audit.ip.into(),
             r.audit.detail.into(),
+            r.session_max_lifetime.into(),
         ];
         let row = db
             .query_one_raw(statement(DbBackend::Postgres, sql, values))
@@ -258,7 +294,11 @@ pub async fn rotate(db: &DatabaseConnection, r: Rotation) -> Result<Rotated, DbE
         if id.is_none() {
             return Ok(Rotated::SessionEnded);
         }
-        return Ok(Rotated::Yes(user::Model::from_query_result(&row, "")?));
+        return Ok(Rotated::Yes(Successor {
+            user: user::Model::from_query_result(&row, "")?,
+            session_created_at: row.try_get("", "session_created_at")?,
+            expires_at: row.try_get("", "successor_expires_at")?,
+        }));
     }
 
     let txn = db.begin().await?;
@@ -266,13 +306,19 @@ pub async fn rotate(db: &DatabaseConnection, r: Rotation) -> Result<Rotated, DbE
         txn.rollback().await?;
         return Ok(Rotated::NotUsable);
     }
-    let session = session(&txn, &r.sid).await?;
-    let live = session.is_some_and(|s| s.revoked_at.is_none() && s.user_id == r.user_id);
+    let session = session(&txn, &r.sid).await?.filter(|s| {
+        s.revoked_at.is_none()
+            && s.user_id == r.user_id
+            && s.created_at.saturating_add(r.session_max_lifetime) > r.now
+    });
     let user = super::users::by_id(&txn, &r.user_id).await?;
-    let Some(user) = user.filter(|u| live && u.is_active) else {
+    let (Some(session), Some(user)) = (session, user.filter(|u| u.is_active)) else {
         txn.commit().await?;
         return Ok(Rotated::SessionEnded);
     };
+    let expires_at = r
+        .successor_expires_at
+        .min(session.created_at.saturating_add(r.session_max_lifetime));
     insert_refresh_token(
         &txn,
         refresh_token::Model {
@@ -280,14 +326,18 @@ pub async fn rotate(db: &DatabaseConnection, r: Rotation) -> Result<Rotated, DbE
             session_id: r.sid.clone(),
             user_id: r.user_id,
             issued_at: r.now,
-            expires_at: r.successor_expires_at,
+            expires_at,
             used_at: None,
         },
     )
     .await?;
     super::audit::insert(&txn, r.audit).await?;
     txn.commit().await?;
-    Ok(Rotated::Yes(user))
+    Ok(Rotated::Yes(Successor {
+        user,
+        session_created_at: session.created_at,
+        expires_at,
+    }))
 }
 
 /// A token that could not be spent: if it was spent before (a reuse), its session is revoked.

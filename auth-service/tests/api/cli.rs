@@ -207,3 +207,77 @@ async fn healthcheck_exits_zero_against_a_live_service_and_non_zero_otherwise() 
         .unwrap();
     assert!(!down.status.success());
 }
+
+// Multi-threaded: the blocking child processes must not stall the server under test.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_rotations_at_once_publish_one_next_key_and_the_loser_says_why() {
+    let db = Arc::new(TestDb::new().await);
+    let app = TestApp::start(settings(&db), Arc::clone(&db)).await;
+    drop(app);
+    let rotations: Vec<_> = (0..2)
+        .map(|_| {
+            command(&db)
+                .args(["keys", "rotate"])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let outputs: Vec<_> = rotations
+        .into_iter()
+        .map(|child| child.wait_with_output().unwrap())
+        .collect();
+    let won = outputs.iter().filter(|o| o.status.success()).count();
+    assert_eq!(won, 1, "{outputs:?}");
+    let lost = outputs.iter().find(|o| !o.status.success()).unwrap();
+    assert!(
+        String::from_utf8_lossy(&lost.stderr).contains("a next key is already published"),
+        "{lost:?}"
+    );
+    let list = command(&db).args(["keys", "list"]).output().unwrap();
+    let text = String::from_utf8_lossy(&list.stdout).to_string();
+    assert_eq!(text.matches("\tnext\t").count(), 1, "{text}");
+    // A third, later, is refused the same way.
+    let again = command(&db).args(["keys", "rotate"]).output().unwrap();
+    assert!(!again.status.success());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn key_commands_with_the_wrong_key_encryption_key_change_nothing() {
+    let db = Arc::new(TestDb::new().await);
+    let app = TestApp::start(settings(&db), Arc::clone(&db)).await;
+    drop(app);
+    let keys_before = command(&db).args(["keys", "list"]).output().unwrap();
+    assert!(keys_before.status.success());
+    let other_kek = "BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc=";
+    for args in [
+        &["keys", "rotate"][..],
+        &["keys", "list"][..],
+        &["keys", "revoke", "no-such-kid"][..],
+    ] {
+        let output = command(&db)
+            .env("AUTH_KEY_ENCRYPTION_KEY", other_kek)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(!output.status.success(), "{args:?}: {output:?}");
+        assert!(
+            String::from_utf8_lossy(&output.stderr).contains("AUTH_KEY_ENCRYPTION_KEY"),
+            "{args:?}: {output:?}"
+        );
+    }
+    let keys_after = command(&db).args(["keys", "list"]).output().unwrap();
+    assert_eq!(keys_before.stdout, keys_after.stdout, "nothing was written");
+    // The service still starts: no key it cannot open was sealed.
+    let app = TestApp::start(settings(&db), Arc::clone(&db)).await;
+    assert_eq!(
+        app.client
+            .get(app.url("/readyz"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+}

@@ -25,7 +25,7 @@ pub struct TestApp {
 /// Settings for a test: a fresh database, port 0, a fixed key-encryption key.
 pub fn settings(db: &TestDb) -> Settings {
     let mut settings = Settings::defaults();
-    settings.database_url = db.url.clone();
+    settings.database_url = db.url.clone().into();
     settings.listen_addr = "127.0.0.1:0".parse().unwrap();
     settings.key_encryption_key = Some(
         "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
@@ -292,6 +292,7 @@ pub struct Webhook {
     received: Arc<Mutex<Vec<Value>>>,
     failing: Arc<Mutex<bool>>,
     attempts: Arc<Mutex<usize>>,
+    redirects: Arc<Mutex<usize>>,
 }
 
 impl Webhook {
@@ -301,11 +302,13 @@ impl Webhook {
             received: Arc::default(),
             failing: Arc::default(),
             attempts: Arc::default(),
+            redirects: Arc::default(),
         };
         let listener = tokio::net::TcpListener::bind(webhook.addr).await.unwrap();
         let addr = listener.local_addr().unwrap();
         let router = axum::Router::new()
             .route("/hook", axum::routing::post(receive))
+            .route("/moved", axum::routing::post(redirect))
             .with_state(webhook.clone());
         tokio::spawn(async move { axum::serve(listener, router).await });
         Webhook { addr, ..webhook }
@@ -313,6 +316,15 @@ impl Webhook {
 
     pub fn url(&self) -> String {
         format!("http://{}/hook", self.addr)
+    }
+
+    /// A URL on the receiver that answers 307 to the hook.
+    pub fn redirecting_url(&self) -> String {
+        format!("http://{}/moved", self.addr)
+    }
+
+    pub fn redirects(&self) -> usize {
+        *self.redirects.lock().unwrap()
     }
 
     pub fn fail(&self, failing: bool) {
@@ -337,6 +349,16 @@ impl Webhook {
         }
         panic!("no webhook delivery #{n}");
     }
+}
+
+async fn redirect(
+    State(webhook): State<Webhook>,
+) -> (StatusCode, [(header::HeaderName, &'static str); 1]) {
+    *webhook.redirects.lock().unwrap() += 1;
+    (
+        StatusCode::TEMPORARY_REDIRECT,
+        [(header::LOCATION, "/hook")],
+    )
 }
 
 async fn receive(State(webhook): State<Webhook>, Json(body): Json<Value>) -> StatusCode {

@@ -12,4 +12,5 @@ mod helpers;
 mod keys;
 mod limits;
 mod reset;
+mod safety;
 mod sessions;

@@ -148,10 +148,11 @@ async fn logout_with_a_refresh_token_also_ends_that_session() {
         .await;
     assert_eq!(response.status(), 204);
     problem(app.refresh(&there.refresh).await, 401).await;
+    let elsewhere = app.tokens("rob@example.com", PASSWORD).await;
     let response = app
         .client
         .post(app.url("/api/auth/logout"))
-        .bearer_auth(&here.access)
+        .bearer_auth(&elsewhere.access)
         .header("content-type", "text/plain")
         .body("refresh_token=x")
         .send()

@@ -119,6 +119,18 @@ async fn auth_service_answers_503_while_postgres_is_away_and_recovers_by_itself(
     )
     .await;
     readiness_becomes(&client, &auth, 503, Duration::from_secs(10)).await;
+    let not_ready: serde_json::Value = client
+        .get(auth.url("/readyz"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        not_ready["detail"], "not ready: database_unreachable",
+        "a reason code for anonymous callers, never the driver's error text"
+    );
     assert_eq!(
         client
             .get(auth.url("/healthz"))

@@ -51,8 +51,33 @@ impl Service {
         envs: &[(&str, String)],
         log: Option<&std::path::Path>,
     ) -> Service {
+        Self::start(bin, Command::new(binary(bin)), listen_var, envs, log)
+    }
+
+    /// Like [`Service::spawn_logging`], with the process's umask set to `umask` (octal) first.
+    pub fn spawn_with_umask(
+        bin: &str,
+        umask: &str,
+        listen_var: &str,
+        envs: &[(&str, String)],
+        log: Option<&std::path::Path>,
+    ) -> Service {
+        let mut command = Command::new("sh");
+        command
+            .arg("-c")
+            .arg(format!("umask {umask} && exec \"$0\""))
+            .arg(binary(bin));
+        Self::start(bin, command, listen_var, envs, log)
+    }
+
+    fn start(
+        bin: &str,
+        mut command: Command,
+        listen_var: &str,
+        envs: &[(&str, String)],
+        log: Option<&std::path::Path>,
+    ) -> Service {
         let port = free_port();
-        let mut command = Command::new(binary(bin));
         command
             .env(listen_var, format!("127.0.0.1:{port}"))
             .env(

@@ -6,6 +6,7 @@ mod m20261123_000001_accounts;
 mod m20261123_000002_sessions;
 mod m20261123_000003_signing_keys;
 mod m20261123_000004_audit_and_limits;
+mod m20261201_000005_one_next_key;
 
 pub struct Migrator;
 
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000002_sessions::Migration),
             Box::new(m20261123_000003_signing_keys::Migration),
             Box::new(m20261123_000004_audit_and_limits::Migration),
+            Box::new(m20261201_000005_one_next_key::Migration),
         ]
     }
 }

@@ -1,0 +1,23 @@
+//! The [`Caller`] of a bearer route: a verified access token whose session is still live and
+//! whose user is still active, with the user's current role. The token alone is not enough at
+//! the issuer: it knows at once when a session ends, and says so with 401 `invalid_token`.
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use shared_claims::Principal;
+
+use super::state::AppState;
+use crate::error::Error;
+use crate::sessions::Caller;
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Error> {
+        let principal = Principal::from_request_parts(parts, state).await?;
+        state
+            .sessions
+            .caller(principal.user_id(), principal.session_id())
+            .await
+    }
+}
