@@ -43,11 +43,11 @@ def test_three_requests_in_flight_share_one_refresh(short_stack, open_page):
     page.get_by_role("button", name="Add", exact=True).click()
     expect(page.get_by_role("status")).to_have_text("Added “Before expiry”.")
     wait_idle(page)
-    assert watch.count("POST", "/api/auth/refresh") == 0
     first_token = watch.bearer_tokens()[-1]
 
     wait_for_expiry()
     mark = len(watch.responses)
+    refreshes = watch.count("POST", "/api/auth/refresh")  # 0 unless this machine is very slow
     # Three requests leave at once with the expired token (the page's own API module, the one
     # the page's buttons use: same module instance, same in-memory session).
     result = page.evaluate(
@@ -66,7 +66,7 @@ def test_three_requests_in_flight_share_one_refresh(short_stack, open_page):
     assert result["created"] == "Sent while expired", result
     # All three were refused with the expired token, then retried after a single refresh.
     assert len(refused(watch, mark, short_stack.todo_url)) == 3
-    assert watch.count("POST", "/api/auth/refresh") == 1
+    assert watch.count("POST", "/api/auth/refresh") == refreshes + 1
     refresh = [r for r in watch.responses[mark:] if r.url.endswith("/api/auth/refresh") and r.request.method == "POST"]
     assert [r.status for r in refresh] == [200]
     assert watch.bearer_tokens()[-1] != first_token
@@ -74,13 +74,14 @@ def test_three_requests_in_flight_share_one_refresh(short_stack, open_page):
     # The rotated refresh token was kept: the next expiry is survived too, from the page's own
     # form, with one more refresh (a reused refresh token would have ended the session).
     wait_for_expiry()
+    refreshes = watch.count("POST", "/api/auth/refresh")
     page.get_by_label("New todo").fill("After the second expiry")
     page.get_by_role("button", name="Add", exact=True).click()
     expect(page.get_by_role("status")).to_have_text("Added “After the second expiry”.")
     expect(page.locator("#todo-list .todo-title")).to_have_text(
         ["After the second expiry", "Sent while expired", "Before expiry"]
     )
-    assert watch.count("POST", "/api/auth/refresh") == 2
+    assert watch.count("POST", "/api/auth/refresh") == refreshes + 1
     expect(page.get_by_role("alert")).to_be_empty()
 
 
@@ -93,13 +94,14 @@ def test_admin_panel_loads_from_both_hosts_after_expiry_with_one_refresh(short_s
     ui_login(page, short_stack.admin_email, short_stack.admin_password)
     wait_for_expiry()
     mark = len(watch.responses)
+    refreshes = watch.count("POST", "/api/auth/refresh")
     page.get_by_role("button", name="Admin").click()
     expect(page.locator("#users-table tbody")).to_contain_text(short_stack.admin_email)
     expect(page.locator("#report-totals")).to_contain_text("Todos")
     wait_idle(page)
     assert len(refused(watch, mark, short_stack.todo_url)) == 1
     assert len(refused(watch, mark, short_stack.auth_url)) == 1
-    assert watch.count("POST", "/api/auth/refresh") == 1
+    assert watch.count("POST", "/api/auth/refresh") == refreshes + 1
     expect(page.get_by_role("alert")).to_be_empty()
 
 
