@@ -15,6 +15,7 @@ COPY shared-claims ./shared-claims
 COPY service-kit ./service-kit
 COPY auth-service ./auth-service
 COPY todo-service ./todo-service
+COPY system-tests ./system-tests
 # The binary is copied out of the cache mount within the same RUN: a cache mount is not part of the image.
 RUN --mount=type=cache,target=/usr/local/cargo/registry,sharing=locked \
     --mount=type=cache,target=/usr/local/cargo/git,sharing=locked \

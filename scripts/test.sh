@@ -25,6 +25,9 @@ cargo test --workspace --doc --all-features --locked
 step "API fuzzing (schemathesis against both services' /openapi.json)"
 bash scripts/fuzz-api.sh
 
+step "browser tests (the web client in headless Chromium)"
+bash scripts/browser-tests.sh
+
 step "deployment files (kustomize, kubernetes-validate, hadolint, docker-compose, checkov)"
 bash scripts/validate-deploy.sh
 
