@@ -42,7 +42,7 @@ async fn dispatch(cli: Cli) -> Result<ExitCode, StartError> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Healthcheck => {
-            match service_kit::healthcheck::check(
+            match service_kit::probe::check(
                 settings.listen_addr,
                 "/healthz",
                 Duration::from_secs(3),

@@ -76,3 +76,72 @@ async fn metrics() -> Response {
     )
         .into_response()
 }
+
+/// What one service's health routes mean, for its OpenAPI document.
+#[derive(Debug, Clone, Copy)]
+pub struct HealthDocs {
+    /// The summary of `/readyz`: what "ready" means for this service.
+    pub ready_when: &'static str,
+    /// The description of its 503: what can be missing.
+    pub not_ready_when: &'static str,
+    /// The summary of `/metrics`: what it counts.
+    pub metrics: &'static str,
+}
+
+/// `{"status": …}` of the health routes.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+struct HealthStatus {
+    /// `ok` (alive) or `ready`.
+    status: String,
+}
+
+/// The health routes' part of a service's OpenAPI document: these stubs only describe the
+/// routes [`router`] serves.
+pub fn openapi(docs: HealthDocs) -> utoipa::openapi::OpenApi {
+    use utoipa::OpenApi as _;
+    let mut spec = HealthApi::openapi();
+    for (path, summary) in [("/readyz", docs.ready_when), ("/metrics", docs.metrics)] {
+        if let Some(op) = spec.paths.paths.get_mut(path).and_then(|p| p.get.as_mut()) {
+            op.summary = Some(summary.to_owned());
+            if path == "/readyz"
+                && let Some(utoipa::openapi::RefOr::T(not_ready)) =
+                    op.responses.responses.get_mut("503")
+            {
+                not_ready.description = docs.not_ready_when.to_owned();
+            }
+        }
+    }
+    spec
+}
+
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(healthz_doc, readyz_doc, metrics_doc))]
+struct HealthApi;
+
+/// Liveness: the process answers.
+#[utoipa::path(get, path = "/healthz", tag = "operations", operation_id = "healthz",
+    responses(
+        (status = 200, description = "Alive", body = HealthStatus),
+        crate::openapi::responses::ServerErrors,
+    ))]
+#[expect(dead_code, reason = "describes the route; `healthz` above serves it")]
+async fn healthz_doc() {}
+
+/// Readiness.
+#[utoipa::path(get, path = "/readyz", tag = "operations", operation_id = "readyz",
+    responses(
+        (status = 200, description = "Ready to serve", body = HealthStatus),
+        crate::openapi::responses::ServerErrors,
+        (status = 503, description = "Not ready", body = Problem, content_type = "application/problem+json"),
+    ))]
+#[expect(dead_code, reason = "describes the route; `readyz` above serves it")]
+async fn readyz_doc() {}
+
+/// Prometheus metrics.
+#[utoipa::path(get, path = "/metrics", tag = "operations", operation_id = "metrics",
+    responses(
+        (status = 200, description = "Prometheus text exposition", body = String, content_type = "text/plain"),
+        crate::openapi::responses::ServerErrors,
+    ))]
+#[expect(dead_code, reason = "describes the route; `metrics` above serves it")]
+async fn metrics_doc() {}

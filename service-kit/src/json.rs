@@ -9,7 +9,8 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
 
-use crate::{FieldError, Problem};
+use crate::Problem;
+use crate::problem;
 
 /// A JSON body. `T`'s serde errors become 422 naming the field (`title`, `items[2].name`).
 #[derive(Debug, Clone, Copy, Default)]
@@ -61,7 +62,7 @@ where
             .and_then(|v| v.to_str().ok())
             .is_some_and(is_json_content_type);
         if !json_type {
-            return Err(unsupported_media_type());
+            return Err(InputRejection::unsupported_media_type());
         }
         let bytes = Bytes::from_request(req, state)
             .await
@@ -70,36 +71,19 @@ where
     }
 }
 
-/// 415: the body is not JSON.
-pub fn unsupported_media_type() -> InputRejection {
-    InputRejection(Problem::new(
-        StatusCode::UNSUPPORTED_MEDIA_TYPE,
-        "unsupported-media-type",
-        "send the body as JSON with `Content-Type: application/json`",
-    ))
+impl InputRejection {
+    /// 415: the body is not JSON.
+    pub fn unsupported_media_type() -> InputRejection {
+        InputRejection(problem::unsupported_media_type())
+    }
 }
 
 fn body_rejection(rejection: BytesRejection) -> InputRejection {
     if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-        InputRejection(too_large())
+        InputRejection(problem::too_large())
     } else {
-        InputRejection(Problem::new(
-            StatusCode::BAD_REQUEST,
-            "unreadable-body",
-            "the request body could not be read",
-        ))
+        InputRejection(problem::unreadable_body())
     }
-}
-
-pub fn too_large() -> Problem {
-    Problem::new(
-        StatusCode::PAYLOAD_TOO_LARGE,
-        "payload-too-large",
-        format!(
-            "request bodies are limited to {} bytes",
-            crate::settings::MAX_BODY_BYTES
-        ),
-    )
 }
 
 /// Parses JSON: syntax errors are 400, shape errors 422 with the path of the field.
@@ -110,7 +94,7 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, InputRejection
     if starts_array(bytes) && reads_object::<T>() {
         // Syntax first: a malformed document stays a 400 whatever its first byte.
         serde_json::from_slice::<serde::de::IgnoredAny>(bytes).map_err(|_| malformed_json())?;
-        return Err(InputRejection(field_problem(
+        return Err(InputRejection(problem::field(
             "",
             "invalid type: array, expected a JSON object",
         )));
@@ -128,7 +112,7 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, InputRejection
         } else {
             path
         };
-        InputRejection(field_problem(field, message))
+        InputRejection(problem::field(field, message))
     })?;
     // Trailing bytes after the document make it malformed, not partially accepted.
     deserializer.end().map_err(|_| malformed_json())?;
@@ -136,26 +120,7 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, InputRejection
 }
 
 fn malformed_json() -> InputRejection {
-    InputRejection(Problem::new(
-        StatusCode::BAD_REQUEST,
-        "malformed-json",
-        "the request body is not valid JSON",
-    ))
-}
-
-/// A 422 for one field.
-pub fn field_problem(field: impl Into<String>, message: impl Into<String>) -> Problem {
-    validation_problem(vec![FieldError::new(field, message)])
-}
-
-/// A 422 listing every invalid field.
-pub fn validation_problem(errors: Vec<FieldError>) -> Problem {
-    Problem::new(
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "validation",
-        "one or more fields are invalid",
-    )
-    .with_errors(errors)
+    InputRejection(problem::malformed_json())
 }
 
 /// The field a "missing field `x`", "unknown field `x`" or "duplicate field `x`" message is
@@ -265,7 +230,7 @@ where
                 } else {
                     path
                 };
-                InputRejection(field_problem(field, message))
+                InputRejection(problem::field(field, message))
             })
     }
 }

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::extract::{MatchedPath, Request};
-use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderName, HeaderValue, Method, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use tower::{Layer, Service};
@@ -17,7 +17,7 @@ use tower_http::cors::{AllowOrigin, Cors, CorsLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tracing::Instrument;
 
-use crate::Problem;
+use crate::problem;
 use crate::settings::MAX_BODY_BYTES;
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -137,7 +137,7 @@ async fn limit_body(req: Request, next: Next) -> Response {
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     if announced.is_some_and(|len| len > MAX_BODY_BYTES as u64) {
-        return crate::json::too_large().into_response();
+        return problem::too_large().into_response();
     }
     next.run(req).await
 }
@@ -145,12 +145,7 @@ async fn limit_body(req: Request, next: Next) -> Response {
 async fn enforce_timeout(timeout: Duration, req: Request, next: Next) -> Response {
     match tokio::time::timeout(timeout, next.run(req)).await {
         Ok(response) => response,
-        Err(_) => Problem::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "timeout",
-            "the request took too long and was abandoned",
-        )
-        .into_response(),
+        Err(_) => problem::timeout().into_response(),
     }
 }
 
@@ -229,43 +224,34 @@ fn cors(origins: &[String]) -> CorsLayer {
             Method::DELETE,
         ])
         .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE, REQUEST_ID])
-        .expose_headers([REQUEST_ID, header::LOCATION, header::RETRY_AFTER])
+        // A browser client must read the challenge to tell an expired token from a refusal.
+        .expose_headers([
+            REQUEST_ID,
+            header::LOCATION,
+            header::RETRY_AFTER,
+            header::WWW_AUTHENTICATE,
+        ])
         .max_age(Duration::from_secs(600))
 }
 
 fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
     tracing::error!("a handler panicked");
-    internal_error()
-}
-
-/// A 500 that says nothing of its cause (which goes to the log).
-pub fn internal_error() -> Response {
-    Problem::new(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        "internal",
-        "the server could not complete the request",
-    )
-    .into_response()
+    problem::internal_error()
 }
 
 async fn not_found() -> Response {
-    Problem::new(StatusCode::NOT_FOUND, "not-found", "no such resource").into_response()
+    problem::not_found().into_response()
 }
 
-/// A 405 problem for a known path with an unsupported method.
-pub async fn method_not_allowed() -> Response {
-    Problem::new(
-        StatusCode::METHOD_NOT_ALLOWED,
-        "method-not-allowed",
-        "this resource does not support that method",
-    )
-    .into_response()
+async fn method_not_allowed() -> Response {
+    problem::method_not_allowed().into_response()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use axum::body::Body;
+    use axum::http::StatusCode;
     use tower::ServiceExt;
 
     fn app() -> Router {

@@ -5,13 +5,14 @@
 pub mod client_addr;
 pub mod db;
 pub mod health;
-pub mod healthcheck;
 pub mod json;
 pub mod layers;
 pub mod metrics;
 pub mod openapi;
 pub mod pagination;
 pub mod private_fs;
+pub mod probe;
+pub mod problem;
 pub mod serve;
 pub mod settings;
 pub mod telemetry;

@@ -44,8 +44,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Serve => serve(settings).await,
         Command::Migrate => app::migrate(&settings).await.map_err(|e| e.to_string()),
         Command::Healthcheck => {
-            service_kit::healthcheck::check(settings.listen_addr, "/healthz", HEALTHCHECK_TIMEOUT)
-                .await
+            service_kit::probe::check(settings.listen_addr, "/healthz", HEALTHCHECK_TIMEOUT).await
         }
     };
     match result {

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use service_kit::Problem;
 use service_kit::json::{ApiJson, ApiQuery};
 use service_kit::openapi::responses::{BearerErrors, JsonBodyErrors, QueryErrors, ServerErrors};
-use service_kit::pagination::{Page, Pagination};
+use service_kit::pagination::{PageParams, Pagination};
 use service_kit::timestamp::Timestamp;
 use shared_claims::{Permission, Role};
 use utoipa::{IntoParams, ToSchema};
@@ -26,17 +26,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(audit))
 }
 
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct PageParams {
-    /// 1 or more [1].
-    #[param(minimum = 1, maximum = 1_000_000_000)]
-    pub page: Option<i64>,
-    /// 1 to 100 [20].
-    #[param(minimum = 1, maximum = 100)]
-    pub per_page: Option<i64>,
-}
-
 /// Every user, newest first.
 #[utoipa::path(get, path = "/api/admin/users", tag = "admin", params(PageParams), security(("bearer" = [])),
     responses(
@@ -48,10 +37,10 @@ pub struct PageParams {
 async fn list_users(
     State(state): State<AppState>,
     caller: Caller,
-    ApiQuery(query): ApiQuery<PageParams>,
+    ApiQuery(page): ApiQuery<PageParams>,
 ) -> Result<axum::Json<UserList>> {
     caller.require(Permission::ManageUsers)?;
-    let page = Page::from_query(query.page, query.per_page).map_err(Error::Validation)?;
+    let page = page.parse().map_err(Error::Validation)?;
     let (users, total) = state.admin.list(page.offset(), page.limit()).await?;
     Ok(axum::Json(UserList {
         users: users.into_iter().map(UserBody::from).collect(),
@@ -116,10 +105,6 @@ pub struct AuditParams {
     /// Only this user's events.
     #[param(pattern = r"^[^\u0000]*$")]
     pub user_id: Option<String>,
-    #[param(minimum = 1, maximum = 1_000_000_000)]
-    pub page: Option<i64>,
-    #[param(minimum = 1, maximum = 100)]
-    pub per_page: Option<i64>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -141,7 +126,7 @@ pub struct AuditList {
 }
 
 /// The audit log, newest first.
-#[utoipa::path(get, path = "/api/admin/audit", tag = "admin", params(AuditParams), security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/admin/audit", tag = "admin", params(AuditParams, PageParams), security(("bearer" = [])),
     responses(
         (status = 200, description = "Events", body = AuditList),
         BearerErrors,
@@ -152,9 +137,10 @@ async fn audit(
     State(state): State<AppState>,
     caller: Caller,
     ApiQuery(query): ApiQuery<AuditParams>,
+    ApiQuery(page): ApiQuery<PageParams>,
 ) -> Result<axum::Json<AuditList>> {
     caller.require(Permission::ReadAudit)?;
-    let page = Page::from_query(query.page, query.per_page).map_err(Error::Validation)?;
+    let page = page.parse().map_err(Error::Validation)?;
     let (events, total) = state
         .audit
         .page(query.user_id.as_deref(), page.offset(), page.limit())

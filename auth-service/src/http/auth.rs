@@ -7,7 +7,7 @@ use axum::response::IntoResponse;
 use secrecy::SecretString;
 use serde::Deserialize;
 use service_kit::Problem;
-use service_kit::json::{ApiJson, is_json_content_type, parse_json};
+use service_kit::json::{ApiJson, InputRejection, is_json_content_type, parse_json};
 use service_kit::openapi::responses::{BearerErrors, JsonBodyErrors, ServerErrors};
 use shared_claims::{Permission, Role};
 use utoipa::ToSchema;
@@ -173,7 +173,7 @@ fn optional_json(headers: &HeaderMap, body: &Bytes) -> Result<LogoutBody> {
         .and_then(|v| v.to_str().ok())
         .is_some_and(is_json_content_type);
     if !json {
-        return Err(Error::Input(service_kit::json::unsupported_media_type()));
+        return Err(Error::Input(InputRejection::unsupported_media_type()));
     }
     Ok(parse_json::<Option<LogoutBody>>(body)?.unwrap_or_default())
 }

@@ -4,8 +4,7 @@
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use service_kit::Problem;
-use service_kit::db::{DbFailure, classify};
-use service_kit::json::validation_problem;
+use service_kit::problem;
 
 use shared_claims::{AuthError, Rejection};
 
@@ -14,7 +13,7 @@ use crate::error::Error;
 impl IntoResponse for Error {
     fn into_response(self) -> Response {
         let problem = match self {
-            Error::Validation(errors) => validation_problem(errors),
+            Error::Validation(errors) => problem::validation(errors),
             Error::Input(rejection) => return rejection.into_response(),
             Error::Auth(auth) => return auth.into_response(),
             Error::EmailTaken => Problem::new(
@@ -75,31 +74,13 @@ impl IntoResponse for Error {
             Error::Forbidden(permission) => {
                 return AuthError::InsufficientScope(permission).into_response();
             }
-            Error::Busy => return unavailable("the server is busy; retry shortly", 1),
-            Error::Db(error) => match classify(&error) {
-                DbFailure::Unavailable => {
-                    tracing::error!(%error, "database unavailable");
-                    return unavailable("the database is unavailable; retry shortly", 2);
-                }
-                DbFailure::UniqueViolation | DbFailure::Other => {
-                    tracing::error!(%error, "database error");
-                    return service_kit::layers::internal_error();
-                }
-            },
+            Error::Busy => return problem::unavailable("the server is busy; retry shortly"),
+            Error::Db(error) => return problem::database(&error),
             Error::Internal(cause) => {
                 tracing::error!(%cause, "internal error");
-                return service_kit::layers::internal_error();
+                return problem::internal_error();
             }
         };
         problem.into_response()
     }
-}
-
-fn unavailable(detail: &str, retry_after_secs: u32) -> Response {
-    let mut response =
-        Problem::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", detail).into_response();
-    response
-        .headers_mut()
-        .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
-    response
 }

@@ -14,9 +14,8 @@ pub mod well_known;
 use std::sync::Arc;
 
 use axum::Router;
-use service_kit::health::Readiness;
+use service_kit::health::{HealthDocs, Readiness};
 use service_kit::layers::HttpConfig;
-use service_kit::openapi::responses::ServerErrors;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 
@@ -25,7 +24,6 @@ use state::AppState;
 #[derive(OpenApi)]
 #[openapi(
     info(title = "auth-service", description = "Accounts, sessions and RS256 tokens; publishes its signing keys as a JWKS."),
-    paths(healthz, readyz, metrics),
     tags(
         (name = "auth", description = "Register, log in, refresh, log out"),
         (name = "account", description = "The bearer's own account"),
@@ -37,46 +35,15 @@ use state::AppState;
 )]
 struct ApiDoc;
 
-/// `{"status": …}` of the health routes.
-#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
-struct HealthStatus {
-    /// `ok` (alive) or `ready`.
-    status: String,
-}
-
-// The health routes are service-kit's; these stubs only describe them in the document.
-
-/// Liveness: the process answers.
-#[utoipa::path(get, path = "/healthz", tag = "operations",
-    responses(
-        (status = 200, description = "Alive", body = HealthStatus),
-        ServerErrors,
-    ))]
-#[allow(dead_code)]
-async fn healthz() {}
-
-/// Readiness: the database answers.
-#[utoipa::path(get, path = "/readyz", tag = "operations",
-    responses(
-        (status = 200, description = "Ready to serve", body = HealthStatus),
-        ServerErrors,
-        (status = 503, description = "Not ready: the database is unreachable or no signing key is active", body = service_kit::Problem, content_type = "application/problem+json"),
-    ))]
-#[allow(dead_code)]
-async fn readyz() {}
-
-/// Prometheus metrics (HTTP requests, logins, refreshes, password hashing, reset deliveries).
-#[utoipa::path(get, path = "/metrics", tag = "operations",
-    responses(
-        (status = 200, description = "Prometheus text exposition", body = String, content_type = "text/plain"),
-        ServerErrors,
-    ))]
-#[allow(dead_code)]
-async fn metrics() {}
-
 /// The API routes and their OpenAPI description, generated from the handlers.
 pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let mut doc = ApiDoc::openapi();
+    doc.merge(service_kit::health::openapi(HealthDocs {
+        ready_when: "Readiness: the database answers.",
+        not_ready_when: "Not ready: the database is unreachable or no signing key is active",
+        metrics: "Prometheus metrics (HTTP requests, logins, refreshes, password hashing, reset deliveries).",
+    }));
+    OpenApiRouter::with_openapi(doc)
         .merge(auth::router())
         .merge(account::router())
         .merge(password::router())

@@ -5,13 +5,14 @@ use axum::Json;
 use axum::extract::State;
 use service_kit::json::ApiQuery;
 use service_kit::openapi::responses::{BearerErrors, QueryErrors, ServerErrors};
+use service_kit::pagination::PageParams;
 use shared_claims::{Permission, Principal};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::AppState;
 use super::error::ApiError;
-use super::schema::{AdminListParams, ReportView, TodoListView};
+use super::schema::{CompletedFilter, OwnerFilter, ReportView, TodoListView, list_query};
 use crate::store::TodoStore;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -26,7 +27,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     path = "/api/admin/todos",
     tag = "admin",
     operation_id = "list_all_todos",
-    params(AdminListParams),
+    params(OwnerFilter, PageParams, CompletedFilter),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "One page of every user's todos, newest first (ties by id, descending)", body = TodoListView),
@@ -38,10 +39,12 @@ pub fn router() -> OpenApiRouter<AppState> {
 async fn list_all_todos(
     State(store): State<TodoStore>,
     principal: Principal,
-    ApiQuery(params): ApiQuery<AdminListParams>,
+    ApiQuery(owner): ApiQuery<OwnerFilter>,
+    ApiQuery(page): ApiQuery<PageParams>,
+    ApiQuery(completed): ApiQuery<CompletedFilter>,
 ) -> Result<Json<TodoListView>, ApiError> {
     principal.require(Permission::ReadAllTodos)?;
-    let query = params.parse()?;
+    let query = list_query(&page, &completed, Some(&owner))?;
     Ok(Json(store.list_all(&query).await?.into()))
 }
 

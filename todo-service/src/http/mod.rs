@@ -13,14 +13,11 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::FromRef;
-use serde::Serialize;
-use service_kit::Problem;
-use service_kit::health::Readiness;
+use service_kit::health::{HealthDocs, Readiness};
 use service_kit::layers::HttpConfig;
-use service_kit::openapi::responses::ServerErrors;
 use shared_claims::Authenticator;
+use utoipa::OpenApi;
 use utoipa::openapi::OpenApi as OpenApiDocument;
-use utoipa::{OpenApi, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 
 use crate::store::TodoStore;
@@ -53,7 +50,6 @@ impl FromRef<AppState> for TodoStore {
                        issued by auth-service (`Authorization: Bearer …`); errors are RFC 9457 \
                        `application/problem+json`."
     ),
-    paths(healthz, readyz, metrics),
     tags(
         (name = "todos", description = "Your own todos"),
         (name = "admin", description = "Every user's todos, and reports (admins)"),
@@ -63,7 +59,13 @@ impl FromRef<AppState> for TodoStore {
 struct ApiDoc;
 
 fn api() -> OpenApiRouter<AppState> {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let mut doc = ApiDoc::openapi();
+    doc.merge(service_kit::health::openapi(HealthDocs {
+        ready_when: "Readiness: the database answers and the signing keys are held.",
+        not_ready_when: "Not ready: the database is unreachable or no signing keys are held",
+        metrics: "Prometheus metrics (HTTP requests, token rejections by reason, JWKS fetches by outcome).",
+    }));
+    OpenApiRouter::with_openapi(doc)
         .merge(todos::router())
         .merge(admin::router())
 }
@@ -95,62 +97,10 @@ pub fn router(
     service_kit::layers::apply(routes, http)
 }
 
-/// `{"status": …}` of the health routes.
-#[derive(Debug, Serialize, ToSchema)]
-struct HealthStatus {
-    /// `ok` (alive) or `ready`.
-    status: String,
-}
-
-// The health routes are service-kit's; these stubs only describe them in the document.
-
-/// Liveness: the process answers.
-#[utoipa::path(
-    get,
-    path = "/healthz",
-    tag = "operations",
-    operation_id = "healthz",
-    responses(
-        (status = 200, description = "Alive", body = HealthStatus),
-        ServerErrors,
-    )
-)]
-#[allow(dead_code)]
-async fn healthz() {}
-
-/// Readiness: the database answers and the signing keys are held.
-#[utoipa::path(
-    get,
-    path = "/readyz",
-    tag = "operations",
-    operation_id = "readyz",
-    responses(
-        (status = 200, description = "Ready to serve", body = HealthStatus),
-        ServerErrors,
-        (status = 503, description = "Not ready: the database is unreachable or no signing keys are held", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-#[allow(dead_code)]
-async fn readyz() {}
-
-/// Prometheus metrics (HTTP requests, token rejections by reason, JWKS fetches by outcome).
-#[utoipa::path(
-    get,
-    path = "/metrics",
-    tag = "operations",
-    operation_id = "metrics",
-    responses(
-        (status = 200, description = "Prometheus text exposition", body = String, content_type = "text/plain"),
-        ServerErrors,
-    )
-)]
-#[allow(dead_code)]
-async fn metrics() {}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::todos::{MAX_PAGE, MAX_PER_PAGE};
+    use service_kit::pagination::{MAX_PAGE, MAX_PER_PAGE};
 
     #[test]
     fn the_document_is_openapi_3_1_with_every_operation_secured() {

@@ -2,6 +2,7 @@
 //! parameters and responses, and their conversions from and to the domain.
 
 use serde::{Deserialize, Serialize};
+use service_kit::pagination::PageParams;
 use service_kit::timestamp::Timestamp;
 use utoipa::{IntoParams, ToSchema};
 
@@ -40,44 +41,19 @@ impl From<Todo> for TodoView {
     }
 }
 
-/// Where a page sits in the whole list.
-#[derive(Debug, Serialize, ToSchema)]
-#[schema(as = Pagination)]
-pub struct PaginationView {
-    #[schema(minimum = 1)]
-    pub page: u64,
-    #[schema(minimum = 1, maximum = 100)]
-    pub per_page: u64,
-    /// Items in the whole (filtered) list.
-    pub total: u64,
-    /// `ceil(total / per_page)`; 0 when the list is empty.
-    pub pages: u64,
-}
-
-impl From<Pagination> for PaginationView {
-    fn from(p: Pagination) -> Self {
-        PaginationView {
-            page: p.page,
-            per_page: p.per_page,
-            total: p.total,
-            pages: p.pages,
-        }
-    }
-}
-
 /// One page of todos, newest first.
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(as = TodoList)]
 pub struct TodoListView {
     pub todos: Vec<TodoView>,
-    pub pagination: PaginationView,
+    pub pagination: Pagination,
 }
 
 impl From<TodoPage> for TodoListView {
     fn from(page: TodoPage) -> Self {
         TodoListView {
             todos: page.todos.into_iter().map(TodoView::from).collect(),
-            pagination: page.pagination.into(),
+            pagination: page.pagination,
         }
     }
 }
@@ -194,58 +170,34 @@ impl From<TodoPatchBody> for TodoInput {
     }
 }
 
-/// `?page&per_page&completed` of a user's list. Values arrive as text and are checked by the
-/// domain, so that each invalid one is a 422 naming it.
+/// `?completed` of both lists. The value arrives as text and is checked by the domain, so that
+/// an invalid one is a 422 naming it.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-pub struct ListParams {
-    /// Page number, from 1 [1]. A page past the end is empty.
-    #[param(value_type = Option<u64>, minimum = 1, maximum = 1000000000)]
-    pub page: Option<String>,
-    /// Todos per page [20].
-    #[param(value_type = Option<u64>, minimum = 1, maximum = 100)]
-    pub per_page: Option<String>,
+pub struct CompletedFilter {
     /// Only completed (`true`) or open (`false`) todos.
     #[param(value_type = Option<bool>)]
     pub completed: Option<String>,
 }
 
-impl ListParams {
-    pub fn parse(&self) -> Result<ListQuery, Invalid> {
-        ListQuery::parse(
-            self.page.as_deref(),
-            self.per_page.as_deref(),
-            self.completed.as_deref(),
-            None,
-        )
-    }
-}
-
-/// `?user_id&page&per_page&completed` of the admin list.
+/// `?user_id` of the admin list.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-pub struct AdminListParams {
+pub struct OwnerFilter {
     /// Only this user's todos.
     #[param(value_type = Option<String>, pattern = r"^[^\u0000]*$")]
     pub user_id: Option<String>,
-    /// Page number, from 1 [1]. A page past the end is empty.
-    #[param(value_type = Option<u64>, minimum = 1, maximum = 1000000000)]
-    pub page: Option<String>,
-    /// Todos per page [20].
-    #[param(value_type = Option<u64>, minimum = 1, maximum = 100)]
-    pub per_page: Option<String>,
-    /// Only completed (`true`) or open (`false`) todos.
-    #[param(value_type = Option<bool>)]
-    pub completed: Option<String>,
 }
 
-impl AdminListParams {
-    pub fn parse(&self) -> Result<ListQuery, Invalid> {
-        ListQuery::parse(
-            self.page.as_deref(),
-            self.per_page.as_deref(),
-            self.completed.as_deref(),
-            self.user_id.as_deref(),
-        )
-    }
+/// A list request from its parameters: the page, then the filters.
+pub fn list_query(
+    page: &PageParams,
+    completed: &CompletedFilter,
+    owner: Option<&OwnerFilter>,
+) -> Result<ListQuery, Invalid> {
+    ListQuery::parse(
+        page.parse(),
+        completed.completed.as_deref(),
+        owner.and_then(|o| o.user_id.as_deref()),
+    )
 }

@@ -11,13 +11,14 @@ use axum::response::{IntoResponse, Response};
 use service_kit::Problem;
 use service_kit::json::{ApiJson, ApiQuery};
 use service_kit::openapi::responses::{BearerErrors, JsonBodyErrors, QueryErrors, ServerErrors};
+use service_kit::pagination::PageParams;
 use shared_claims::{Permission, Principal};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::AppState;
 use super::error::ApiError;
-use super::schema::{ListParams, TodoBody, TodoListView, TodoPatchBody, TodoView};
+use super::schema::{CompletedFilter, TodoBody, TodoListView, TodoPatchBody, TodoView, list_query};
 use crate::store::TodoStore;
 use crate::todos::{NewTodo, TodoId, TodoPatch};
 
@@ -65,7 +66,7 @@ fn owner(principal: &Principal) -> Result<&str, ApiError> {
     path = "/api/todos",
     tag = "todos",
     operation_id = "list_todos",
-    params(ListParams),
+    params(PageParams, CompletedFilter),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "One page of your todos, newest first (ties by id, descending)", body = TodoListView),
@@ -77,10 +78,11 @@ fn owner(principal: &Principal) -> Result<&str, ApiError> {
 async fn list_todos(
     State(store): State<TodoStore>,
     principal: Principal,
-    ApiQuery(params): ApiQuery<ListParams>,
+    ApiQuery(page): ApiQuery<PageParams>,
+    ApiQuery(completed): ApiQuery<CompletedFilter>,
 ) -> Result<Json<TodoListView>, ApiError> {
     let owner = owner(&principal)?;
-    let query = params.parse()?;
+    let query = list_query(&page, &completed, None)?;
     let page = store
         .owned_by(owner)
         .list(query.page, query.completed)

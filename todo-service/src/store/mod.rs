@@ -18,8 +18,7 @@ use service_kit::db::statement;
 use service_kit::timestamp::Timestamp;
 
 use crate::todos::{
-    ListQuery, NewTodo, OwnerTally, PageRequest, Pagination, Report, Todo, TodoId, TodoPage,
-    TodoPatch,
+    ListQuery, NewTodo, OwnerTally, Page, Pagination, Report, Todo, TodoId, TodoPage, TodoPatch,
 };
 use counts::Counts;
 use entity::{Column, Entity};
@@ -117,11 +116,7 @@ impl OwnerTodos<'_> {
         Entity::find().filter(Column::UserId.eq(self.owner))
     }
 
-    pub async fn list(
-        &self,
-        page: PageRequest,
-        completed: Option<bool>,
-    ) -> Result<TodoPage, DbErr> {
+    pub async fn list(&self, page: Page, completed: Option<bool>) -> Result<TodoPage, DbErr> {
         list_owned(self.db, self.owner, page, completed).await
     }
 
@@ -240,7 +235,7 @@ fn filtered_total((total, completed): Counts, filter: Option<bool>) -> u64 {
 async fn list_owned(
     db: &DatabaseConnection,
     owner: &str,
-    page_request: PageRequest,
+    page_request: Page,
     completed: Option<bool>,
 ) -> Result<TodoPage, DbErr> {
     let (todos, counts) = if page_request.offset() == 0 {
@@ -270,7 +265,7 @@ async fn list_owned(
 async fn page(
     db: &DatabaseConnection,
     owner: Option<&str>,
-    page: PageRequest,
+    page: Page,
     completed: Option<bool>,
 ) -> Result<(Vec<Todo>, Option<Counts>), DbErr> {
     let mut values: Vec<Value> = Vec::new();

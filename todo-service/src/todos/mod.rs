@@ -4,10 +4,11 @@
 mod field;
 mod page;
 
+use service_kit::FieldError;
 use service_kit::timestamp::Timestamp;
 
 pub use field::Field;
-pub use page::{DEFAULT_PER_PAGE, ListQuery, MAX_PAGE, MAX_PER_PAGE, PageRequest, Pagination};
+pub use page::{ListQuery, Page, Pagination};
 
 /// A title is 1 to this many characters once trimmed.
 pub const MAX_TITLE_CHARS: usize = 255;
@@ -54,26 +55,10 @@ pub struct TodoPage {
     pub pagination: Pagination,
 }
 
-/// One input field that breaks a rule, and which rule.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Violation {
-    pub field: &'static str,
-    pub message: String,
-}
-
-impl Violation {
-    pub fn new(field: &'static str, message: impl Into<String>) -> Self {
-        Violation {
-            field,
-            message: message.into(),
-        }
-    }
-}
-
-/// Every rule an input breaks (never empty).
+/// Every rule an input breaks, one field error each (never empty).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{} invalid field(s)", .0.len())]
-pub struct Invalid(pub Vec<Violation>);
+pub struct Invalid(pub Vec<FieldError>);
 
 /// A todo's fields as a client sent them, before any rule is checked.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -98,7 +83,7 @@ impl NewTodo {
         let mut violations = Vec::new();
         let title = match input.title {
             Field::Missing => {
-                violations.push(Violation::new("title", "title is required"));
+                violations.push(FieldError::new("title", "title is required"));
                 None
             }
             field => title(field, &mut violations),
@@ -188,11 +173,11 @@ fn is_blank(c: char) -> bool {
 }
 
 /// `None` when absent or invalid (the violation recorded); the trimmed title otherwise.
-fn title(field: Field<String>, violations: &mut Vec<Violation>) -> Option<String> {
+fn title(field: Field<String>, violations: &mut Vec<FieldError>) -> Option<String> {
     let raw = match field {
         Field::Missing => return None,
         Field::Null => {
-            violations.push(Violation::new("title", "title must be a string, not null"));
+            violations.push(FieldError::new("title", "title must be a string, not null"));
             return None;
         }
         Field::Value(raw) => raw,
@@ -212,18 +197,18 @@ fn title(field: Field<String>, violations: &mut Vec<Violation>) -> Option<String
     };
     match problem {
         Some(message) => {
-            violations.push(Violation::new("title", message));
+            violations.push(FieldError::new("title", message));
             None
         }
         None => Some(trimmed.to_owned()),
     }
 }
 
-fn description(field: Field<String>, violations: &mut Vec<Violation>) -> Option<String> {
+fn description(field: Field<String>, violations: &mut Vec<FieldError>) -> Option<String> {
     let raw = match field {
         Field::Missing => return None,
         Field::Null => {
-            violations.push(Violation::new(
+            violations.push(FieldError::new(
                 "description",
                 "description must be a string, not null (omit it or send \"\")",
             ));
@@ -233,7 +218,7 @@ fn description(field: Field<String>, violations: &mut Vec<Violation>) -> Option<
     };
     let chars = raw.chars().count();
     if chars > MAX_DESCRIPTION_CHARS {
-        violations.push(Violation::new(
+        violations.push(FieldError::new(
             "description",
             format!(
                 "description must be at most {MAX_DESCRIPTION_CHARS} characters (it has {chars})"
@@ -241,7 +226,7 @@ fn description(field: Field<String>, violations: &mut Vec<Violation>) -> Option<
         ));
         None
     } else if raw.contains('\0') {
-        violations.push(Violation::new(
+        violations.push(FieldError::new(
             "description",
             "description must not contain NUL characters",
         ));
@@ -251,11 +236,11 @@ fn description(field: Field<String>, violations: &mut Vec<Violation>) -> Option<
     }
 }
 
-fn completed(field: Field<bool>, violations: &mut Vec<Violation>) -> Option<bool> {
+fn completed(field: Field<bool>, violations: &mut Vec<FieldError>) -> Option<bool> {
     match field {
         Field::Missing => None,
         Field::Null => {
-            violations.push(Violation::new(
+            violations.push(FieldError::new(
                 "completed",
                 "completed must be true or false, not null",
             ));
@@ -319,10 +304,10 @@ mod tests {
         Field::Value(s.to_owned())
     }
 
-    fn fields(result: Result<impl std::fmt::Debug, Invalid>) -> Vec<&'static str> {
+    fn fields(result: Result<impl std::fmt::Debug, Invalid>) -> Vec<String> {
         match result {
             Ok(ok) => panic!("expected violations, got {ok:?}"),
-            Err(Invalid(v)) => v.iter().map(|v| v.field).collect(),
+            Err(Invalid(v)) => v.into_iter().map(|v| v.field).collect(),
         }
     }
 

@@ -48,7 +48,7 @@ proptest! {
         let long = "x".repeat(MAX_TITLE_CHARS + extra);
         let input = TodoInput { title: Field::Value(long), ..TodoInput::default() };
         let Invalid(violations) = NewTodo::validate(input).unwrap_err();
-        prop_assert_eq!(violations[0].field, "title");
+        prop_assert_eq!(violations[0].field.as_str(), "title");
         let nulls = TodoInput { title: Field::Null, description: Field::Null, completed: Field::Null };
         prop_assert_eq!(TodoPatch::validate(nulls).unwrap_err().0.len(), 3);
     }

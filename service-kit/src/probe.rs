@@ -1,5 +1,6 @@
-//! The `healthcheck` subcommand: a container image without a shell or curl can still ask the
-//! service whether it is alive.
+//! The liveness probe behind each binary's `healthcheck` subcommand: a container image without
+//! a shell or curl can still ask the running service whether it is alive. (The routes it asks
+//! are [`crate::health`]'s.)
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::Duration;
