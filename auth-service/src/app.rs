@@ -262,7 +262,7 @@ impl App {
         // The issuer verifies its own access tokens as any API would, against its published
         // keys, with no leeway.
         let authenticator = Arc::new(Authenticator::with_local_keys(
-            VerifierConfig::access(settings.issuer.clone(), settings.audience.clone(), 0),
+            VerifierConfig::new(settings.issuer.clone(), settings.audience.clone(), 0),
             ring.published(),
         ));
         let state = AppState::new(crate::http::state::Parts {

@@ -13,7 +13,7 @@
 use std::sync::LazyLock;
 
 use libfuzzer_sys::fuzz_target;
-use shared_claims::{KeySet, Verifier, VerifierConfig};
+use shared_claims::{AccessTokenVerifier, KeySet, VerifierConfig};
 
 /// The JWKS the seeds were signed for (`kid` is the key's RFC 7638 thumbprint).
 const JWKS: &str = r#"{"keys": [{"kty": "RSA", "use": "sig", "alg": "RS256", "kid": "Nl817sq8zx02Lq70MA2cyfQi6lKQcT-wQ2uKkMRutdU", "n": "yp56BMOnkeX00CiuAlz7AFntS0lS_0a1NO-fttyNNMcIAb5I4mnKKnBZVZLEVh5Pn8Lvo0gCZfdhQHzZIUIP_XOQp8tEpwaMmklgUYv08TWxkgjGcbmfgeYDUvBerG-zTePlg67_fbO9SonbfNZ2M9oGB9lsE5E5KVSCnB3IZFi3GDVSywqwZKDAt-3yWvacSXVwnpQ59YTNMIx-c5sQv3UuXENyFqIFZeJerdiuByLKnuDb3jVsNnAV7EKNApAWBhV6ktdJ0Untk3hdzB2oK9gbl-wSf8qok0dX6WzKWgTQIeR0F49gQdrc_uS9riDaHMcqg7Ewxc5Jnl1HB2x20Q", "e": "AQAB"}]}"#;
@@ -25,15 +25,16 @@ static KEYS: LazyLock<KeySet> = LazyLock::new(|| {
     assert_eq!(keys.len(), 1, "the embedded JWKS holds one usable key");
     keys
 });
-static VERIFIER: LazyLock<Verifier> =
-    LazyLock::new(|| Verifier::new(VerifierConfig::access("https://issuer", "aud", 30)));
+static VERIFIER: LazyLock<AccessTokenVerifier> =
+    LazyLock::new(|| AccessTokenVerifier::new(VerifierConfig::new("https://issuer", "aud", 30)));
 
 fuzz_target!(|data: &[u8]| {
     // A bearer token arrives as an HTTP header value: non-UTF-8 input cannot reach the verifier.
     let Ok(token) = std::str::from_utf8(data) else {
         return;
     };
-    if let Ok((claims, kid)) = VERIFIER.verify_access(token, &KEYS, NOW) {
+    if let Ok(verified) = VERIFIER.verify(token, &KEYS, NOW) {
+        let (claims, kid) = (verified.claims, verified.kid);
         // Anything accepted satisfies the checks the verifier promises.
         assert!(KEYS.contains(&kid));
         assert_eq!(claims.iss, "https://issuer");

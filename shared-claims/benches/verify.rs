@@ -9,9 +9,9 @@ use std::hint::black_box;
 use criterion::{Criterion, criterion_group, criterion_main};
 use jsonwebtoken::{Algorithm, DecodingKey};
 use serde_json::json;
+use shared_claims::now_unix;
 use shared_claims::test_util::TestKey;
-use shared_claims::verifier::now_unix;
-use shared_claims::{Authenticator, KeySet, LocalKeys, Verifier, VerifierConfig};
+use shared_claims::{AccessTokenVerifier, Authenticator, KeySet, LocalKeys, VerifierConfig};
 
 const ISSUER: &str = "https://auth.bench";
 const AUDIENCE: &str = "todo-api";
@@ -21,7 +21,7 @@ fn verification(c: &mut Criterion) {
     let token = key.access_token(ISSUER, AUDIENCE, json!({"exp": now_unix() + 86_400}));
     let jwks = serde_json::to_vec(&json!({ "keys": [key.jwk()] })).unwrap();
     let keys = KeySet::from_jwks_json(&jwks).unwrap();
-    let verifier = Verifier::new(VerifierConfig::access(ISSUER, AUDIENCE, 30));
+    let verifier = AccessTokenVerifier::new(VerifierConfig::new(ISSUER, AUDIENCE, 30));
     let now = now_unix();
 
     // The floor: one RS256 check of the same token with the same key and backend, nothing else.
@@ -43,16 +43,16 @@ fn verification(c: &mut Criterion) {
     });
 
     // Everything the verifier does: header, typ, kid, key, signature, claims.
-    assert!(verifier.verify_access(&token, &keys, now).is_ok());
+    assert!(verifier.verify(&token, &keys, now).is_ok());
     c.bench_function("verifier_access_token_full", |b| {
-        b.iter(|| verifier.verify_access(black_box(&token), &keys, now))
+        b.iter(|| verifier.verify(black_box(&token), &keys, now))
     });
 
     // A token seen before, through the authenticator a service uses per request.
     let local = LocalKeys::default();
     local.set(keys.clone());
     let authenticator =
-        Authenticator::with_local_keys(VerifierConfig::access(ISSUER, AUDIENCE, 30), local);
+        Authenticator::with_local_keys(VerifierConfig::new(ISSUER, AUDIENCE, 30), local);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .build()
         .unwrap();

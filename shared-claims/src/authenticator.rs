@@ -6,13 +6,17 @@ use crate::claims::AccessClaims;
 use crate::jwks::{JwksCache, JwksConfig};
 use crate::keys::KeySet;
 use crate::token_cache::TokenCache;
-use crate::verifier::{Rejection, Verifier, VerifierConfig, now_unix};
+use crate::verifier::{
+    AccessTokenVerifier, Rejection, VerifiedAccessToken, VerifierConfig, now_unix,
+};
 
 /// How many verified tokens are remembered (about 1 KiB each).
-pub const DEFAULT_TOKEN_CACHE_ENTRIES: u64 = 10_000;
+const TOKEN_CACHE_ENTRIES: u64 = 10_000;
 
+/// Why an [`Authenticator`] could not be built.
 #[derive(Debug, thiserror::Error)]
 pub enum BuildError {
+    /// The HTTP client for the JWKS could not be set up (TLS roots, for instance).
     #[error("cannot build the JWKS HTTP client: {0}")]
     HttpClient(#[from] reqwest::Error),
 }
@@ -22,10 +26,12 @@ pub enum BuildError {
 pub struct LocalKeys(Arc<RwLock<Arc<KeySet>>>);
 
 impl LocalKeys {
+    /// Replaces the keys every clone sees.
     pub fn set(&self, keys: KeySet) {
         *self.0.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(keys);
     }
 
+    /// The keys now.
     pub fn get(&self) -> Arc<KeySet> {
         Arc::clone(&self.0.read().unwrap_or_else(PoisonError::into_inner))
     }
@@ -38,9 +44,11 @@ enum KeySource {
     Local(LocalKeys),
 }
 
+/// Access token → claims for every request: the verifier, the keys (fetched from the issuer's
+/// JWKS, or held locally by the issuer itself) and a cache of tokens verified before.
 #[derive(Debug, Clone)]
 pub struct Authenticator {
-    verifier: Arc<Verifier>,
+    verifier: Arc<AccessTokenVerifier>,
     keys: KeySource,
     verified: TokenCache,
 }
@@ -49,18 +57,18 @@ impl Authenticator {
     /// Verifies with keys fetched from the issuer's JWKS (call [`Authenticator::start`]).
     pub fn new(verifier: VerifierConfig, jwks: JwksConfig) -> Result<Self, BuildError> {
         Ok(Authenticator {
-            verifier: Arc::new(Verifier::new(verifier)),
+            verifier: Arc::new(AccessTokenVerifier::new(verifier)),
             keys: KeySource::Jwks(JwksCache::new(jwks)?),
-            verified: TokenCache::new(DEFAULT_TOKEN_CACHE_ENTRIES),
+            verified: TokenCache::new(TOKEN_CACHE_ENTRIES),
         })
     }
 
     /// Verifies with keys its owner keeps current.
     pub fn with_local_keys(verifier: VerifierConfig, keys: LocalKeys) -> Self {
         Authenticator {
-            verifier: Arc::new(Verifier::new(verifier)),
+            verifier: Arc::new(AccessTokenVerifier::new(verifier)),
             keys: KeySource::Local(keys),
-            verified: TokenCache::new(DEFAULT_TOKEN_CACHE_ENTRIES),
+            verified: TokenCache::new(TOKEN_CACHE_ENTRIES),
         }
     }
 
@@ -109,7 +117,7 @@ impl Authenticator {
         if let Some(claims) = self.verified.get(token, &keys, now) {
             return Ok(claims);
         }
-        let (claims, kid) = match self.verifier.verify_access(token, &keys, now) {
+        let VerifiedAccessToken { claims, kid } = match self.verifier.verify(token, &keys, now) {
             Err(Rejection::UnknownKeyId) => {
                 let KeySource::Jwks(jwks) = &self.keys else {
                     return Err(Rejection::UnknownKeyId);
@@ -119,7 +127,7 @@ impl Authenticator {
                     return Err(Rejection::UnknownKeyId);
                 }
                 let keys = jwks.keys().ok_or(Rejection::NoKeys)?;
-                self.verifier.verify_access(token, &keys, now)?
+                self.verifier.verify(token, &keys, now)?
             }
             other => other?,
         };

@@ -15,13 +15,14 @@ pub const REFRESH_TOKEN_TYPE: &str = "rt+jwt";
 #[cfg_attr(feature = "axum", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
+    /// Manages their own account and todos.
     User,
+    /// A user who also administers users, reads every todo, the reports and the audit log.
     Admin,
 }
 
 impl Role {
-    pub const ALL: [Role; 2] = [Role::User, Role::Admin];
-
+    /// `user` or `admin`, as tokens and bodies spell it.
     pub fn as_str(self) -> &'static str {
         match self {
             Role::User => "user",
@@ -36,8 +37,9 @@ impl fmt::Display for Role {
     }
 }
 
+/// A role name this crate does not know.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown role")]
+#[error("unknown role (expected `user` or `admin`)")]
 pub struct UnknownRole;
 
 impl FromStr for Role {
@@ -56,11 +58,14 @@ impl FromStr for Role {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum Audience {
+    /// A single audience.
     One(String),
+    /// Several audiences.
     Many(Vec<String>),
 }
 
 impl Audience {
+    /// Whether `audience` is (one of) this token's.
     pub fn contains(&self, audience: &str) -> bool {
         match self {
             Audience::One(one) => one == audience,
@@ -75,31 +80,59 @@ impl From<&str> for Audience {
     }
 }
 
-/// An access token's claims (RFC 9068 plus `role`, `email`, `sid`).
+/// An access token's claims (RFC 9068 plus `role`, `email`, `sid` and `iat_us`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AccessClaims {
+    /// The issuer.
     pub iss: String,
     /// The user id.
     pub sub: String,
+    /// The API audience.
     pub aud: Audience,
+    /// Expiry, seconds since the epoch.
     pub exp: i64,
+    /// Issue time, seconds since the epoch.
     pub iat: i64,
+    /// Not before, seconds since the epoch.
     pub nbf: i64,
+    /// This token's id.
     pub jti: String,
+    /// The user's role when the token was signed.
     pub role: Role,
+    /// The user's email when the token was signed.
     pub email: String,
     /// The session (login) this token descends from.
     pub sid: String,
+    /// The issue time in microseconds since the epoch (a claim of this product's own): a
+    /// revocation of the user takes effect between two tokens issued within the same second.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iat_us: Option<i64>,
+}
+
+impl AccessClaims {
+    /// When the token was issued, in microseconds: `iat_us`, or the start of the `iat` second
+    /// for a token without it (so a revocation in that second refuses it: the safe side).
+    pub fn issued_at_micros(&self) -> i64 {
+        self.iat_us
+            .unwrap_or_else(|| self.iat.saturating_mul(1_000_000))
+    }
 }
 
 /// A refresh token's claims: `aud` is the issuer itself, never the API audience.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RefreshClaims {
+    /// The issuer.
     pub iss: String,
+    /// The user id.
     pub sub: String,
+    /// The issuer again: refresh tokens are for it alone.
     pub aud: Audience,
+    /// Expiry, seconds since the epoch.
     pub exp: i64,
+    /// Issue time, seconds since the epoch.
     pub iat: i64,
+    /// This token's id: spent once.
     pub jti: String,
+    /// The session it rotates in.
     pub sid: String,
 }

@@ -24,30 +24,37 @@ pub struct Principal {
 }
 
 impl Principal {
-    pub fn new(claims: Arc<AccessClaims>) -> Self {
+    /// Only the extractor makes one, from a token that verified.
+    pub(crate) fn new(claims: Arc<AccessClaims>) -> Self {
         Principal { claims }
     }
 
+    /// The user id (`sub`).
     pub fn user_id(&self) -> &str {
         &self.claims.sub
     }
 
+    /// The role the token carries.
     pub fn role(&self) -> Role {
         self.claims.role
     }
 
+    /// The email the token carries.
     pub fn email(&self) -> &str {
         &self.claims.email
     }
 
+    /// The session (`sid`) the token belongs to.
     pub fn session_id(&self) -> &str {
         &self.claims.sid
     }
 
+    /// Every claim of the token.
     pub fn claims(&self) -> &AccessClaims {
         &self.claims
     }
 
+    /// Whether the token's role grants `permission`.
     pub fn can(&self, permission: Permission) -> bool {
         self.claims.role.can(permission)
     }
@@ -65,10 +72,13 @@ impl Principal {
 /// Why a request was not let through.
 #[derive(Debug, thiserror::Error)]
 pub enum AuthError {
+    /// 401 with the plain `Bearer` challenge.
     #[error("no bearer token was sent")]
     MissingToken,
+    /// 401 `invalid_token`, saying why.
     #[error("{0}")]
     InvalidToken(Rejection),
+    /// 403 `insufficient_scope`.
     #[error("the token does not grant `{}`", .0.as_str())]
     InsufficientScope(Permission),
 }
@@ -115,7 +125,7 @@ impl IntoResponse for AuthError {
 }
 
 /// The token of `Authorization: Bearer <token>` (scheme case-insensitive), if one was sent.
-pub fn bearer_token(headers: &HeaderMap) -> Result<&str, AuthError> {
+pub(crate) fn bearer_token(headers: &HeaderMap) -> Result<&str, AuthError> {
     let Some(value) = headers.get(header::AUTHORIZATION) else {
         return Err(AuthError::MissingToken);
     };

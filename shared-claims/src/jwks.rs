@@ -19,25 +19,33 @@ use crate::keys::KeySet;
 /// A JWKS document larger than this is refused rather than read into memory.
 const MAX_JWKS_BYTES: usize = 256 * 1024;
 
+/// Where the keys come from and how often they are fetched.
 #[derive(Debug, Clone)]
 pub struct JwksConfig {
+    /// The issuer's JWKS endpoint.
     pub url: String,
-    /// Cool-down between fetches (`TODO_JWKS_MIN_REFRESH_SECS`); also the retry interval while
+    /// Cool-down between fetches triggered by an unknown `kid`; also the retry interval while
     /// the issuer is unreachable.
     pub min_refresh: Duration,
-    /// How long after the last successful fetch the keys keep serving (`TODO_JWKS_MAX_STALE_SECS`).
+    /// How long after the last successful fetch the keys keep serving while the issuer is
+    /// unreachable; past it, none are held.
     pub max_stale: Duration,
     /// Used when the response has no `Cache-Control: max-age`.
     pub default_max_age: Duration,
     /// `max-age` is clamped into these bounds: an issuer saying 0 must not make us poll in a
     /// loop, and one saying a year must not keep a rotated-out key forever.
     pub min_max_age: Duration,
+    /// The upper bound of `max-age`.
     pub max_max_age: Duration,
+    /// How long connecting to the issuer may take.
     pub connect_timeout: Duration,
+    /// How long a whole fetch may take.
     pub request_timeout: Duration,
 }
 
 impl JwksConfig {
+    /// Defaults for fetching from `url`: 10 s cool-down, one day of stale keys, `max-age` kept
+    /// within 1 s and 1 h (300 s when absent).
     pub fn new(url: impl Into<String>) -> Self {
         JwksConfig {
             url: url.into(),
@@ -55,7 +63,9 @@ impl JwksConfig {
 /// What the cache has done, for metrics and tests.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct JwksStats {
+    /// Fetches attempted.
     pub fetches: u64,
+    /// Of which failed.
     pub failures: u64,
 }
 
@@ -91,12 +101,14 @@ struct Inner {
     failures: AtomicU64,
 }
 
+/// The issuer's keys, fetched and kept current (see the module documentation).
 #[derive(Debug, Clone)]
 pub struct JwksCache {
     inner: Arc<Inner>,
 }
 
 impl JwksCache {
+    /// A cache that fetches as `config` says, once started.
     pub fn new(config: JwksConfig) -> Result<Self, reqwest::Error> {
         // Keys come from exactly the configured URL: no redirect may move that trust elsewhere,
         // and no proxy taken from the environment sits in the middle.
@@ -118,6 +130,7 @@ impl JwksCache {
         })
     }
 
+    /// How it fetches.
     pub fn config(&self) -> &JwksConfig {
         &self.inner.config
     }
@@ -140,6 +153,7 @@ impl JwksCache {
         self.keys().is_some_and(|k| !k.is_empty())
     }
 
+    /// Fetches so far.
     pub fn stats(&self) -> JwksStats {
         JwksStats {
             fetches: self.inner.fetches.load(Ordering::Relaxed),

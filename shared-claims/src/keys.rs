@@ -10,11 +10,11 @@ use serde::Deserialize;
 use crate::thumbprint::rsa_thumbprint;
 
 /// The contract's floor for RSA keys.
-pub const MIN_RSA_MODULUS_BITS: usize = 2048;
+const MIN_RSA_MODULUS_BITS: usize = 2048;
 
 /// One published key, ready to verify with.
 #[derive(Clone)]
-pub struct VerifyingKey {
+pub(crate) struct VerifyingKey {
     pub(crate) decoding: DecodingKey,
     /// The JWK states `alg: RS256` (RFC 8725 §3.1: a key is used with one algorithm only).
     pub(crate) rs256: bool,
@@ -34,8 +34,10 @@ pub struct KeySet {
     keys: HashMap<String, VerifyingKey>,
 }
 
+/// Why a JWKS document could not be read at all (single bad keys are skipped instead).
 #[derive(Debug, thiserror::Error)]
 pub enum KeySetError {
+    /// Not JSON of the form `{"keys": [...]}`.
     #[error("the JWKS document is not JSON of the form {{\"keys\": [...]}}: {0}")]
     NotAJwks(#[from] serde_json::Error),
 }
@@ -115,22 +117,26 @@ impl KeySet {
         }
     }
 
-    pub fn get(&self, kid: &str) -> Option<&VerifyingKey> {
+    pub(crate) fn get(&self, kid: &str) -> Option<&VerifyingKey> {
         self.keys.get(kid)
     }
 
+    /// Whether a key is held under `kid`.
     pub fn contains(&self, kid: &str) -> bool {
         self.keys.contains_key(kid)
     }
 
+    /// How many keys are held.
     pub fn len(&self) -> usize {
         self.keys.len()
     }
 
+    /// Whether no key is held.
     pub fn is_empty(&self) -> bool {
         self.keys.is_empty()
     }
 
+    /// The `kid`s held.
     pub fn kids(&self) -> impl Iterator<Item = &str> {
         self.keys.keys().map(String::as_str)
     }

@@ -1,15 +1,16 @@
 //! What an access token means, agreed once for every service.
 //!
-//! - [`claims`]: the access- and refresh-token claims of the contract, and [`Role`].
-//! - [`permissions`]: which role may do what, stated once.
-//! - [`verifier`]: token → claims, pure checks (RS256 only, `typ`, `iss`, `aud`, times, `kid`).
-//! - [`keys`]: a JWKS document → the set of keys a verifier trusts.
-//! - [`jwks`]: the key cache (fetch at start, refetch on unknown `kid` with cool-down and
+//! - [`AccessClaims`], [`RefreshClaims`], [`Role`]: the tokens of the contract.
+//! - [`Permission`]: which role may do what, stated once.
+//! - [`AccessTokenVerifier`], [`RefreshTokenVerifier`]: token → claims, pure checks (RS256
+//!   only, `typ`, `iss`, `aud`, times, `kid`), every refusal a named [`Rejection`].
+//! - [`KeySet`]: a JWKS document → the keys a verifier trusts (RFC 7638 `kid`s only).
+//! - [`JwksCache`]: the key cache (fetch at start, refetch on unknown `kid` with cool-down and
 //!   single-flight, refresh on `max-age`, serve stale while the issuer is down).
-//! - [`token_cache`]: tokens verified before, so a repeat costs a hash lookup, not an RSA check.
-//! - [`authenticator`]: the three above behind one `authenticate(token)` call.
-//! - `axum` (feature `axum`): the extractor giving handlers a [`Principal`], and the 401/403
-//!   problem responses of RFC 6750 and RFC 9457.
+//! - [`Authenticator`]: the above and a cache of verified tokens behind one
+//!   `authenticate(token)` call.
+//! - With the `axum` feature: the [`Principal`] extractor, and the 401/403 problem responses of
+//!   RFC 6750 and RFC 9457 ([`AuthError`], [`Problem`]).
 //!
 //! # Protecting a route in another service
 //!
@@ -25,7 +26,7 @@
 //!
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! let auth = Authenticator::new(
-//!     VerifierConfig::access("http://127.0.0.1:8080", "todo-api", 30),
+//!     VerifierConfig::new("http://127.0.0.1:8080", "todo-api", 30),
 //!     JwksConfig::new("http://127.0.0.1:8080/.well-known/jwks.json"),
 //! )?;
 //! auth.start(); // first fetch, then refresh in the background
@@ -33,20 +34,23 @@
 //! # let _ = app; Ok(()) }
 //! ```
 
-pub mod authenticator;
-pub mod claims;
-pub mod jwks;
-pub mod keys;
-pub mod permissions;
-pub mod thumbprint;
-pub mod token_cache;
-pub mod verifier;
+#![warn(missing_docs)]
+
+mod authenticator;
+mod claims;
+mod jwks;
+mod keys;
+mod permissions;
+mod thumbprint;
+mod token_cache;
+mod verifier;
 
 #[cfg(feature = "axum")]
-pub mod extractor;
+mod extractor;
 #[cfg(feature = "axum")]
-pub mod problem;
+mod problem;
 
+/// Test keys, a token minter and a JWKS server, for this crate's tests and services' tests.
 #[cfg(feature = "test-util")]
 pub mod test_util;
 
@@ -55,11 +59,15 @@ pub use claims::{
     ACCESS_TOKEN_TYPE, AccessClaims, Audience, REFRESH_TOKEN_TYPE, RefreshClaims, Role, UnknownRole,
 };
 pub use jwks::{JwksCache, JwksConfig, JwksStats};
-pub use keys::{KeySet, VerifyingKey};
+pub use keys::{KeySet, KeySetError};
 pub use permissions::Permission;
-pub use verifier::{Rejection, TokenKind, Verifier, VerifierConfig};
+pub use thumbprint::rsa_thumbprint;
+pub use verifier::{
+    AccessTokenVerifier, RefreshTokenVerifier, Rejection, VerifiedAccessToken, VerifierConfig,
+    now_unix,
+};
 
 #[cfg(feature = "axum")]
 pub use extractor::{AuthError, Principal};
 #[cfg(feature = "axum")]
-pub use problem::{FieldError, Problem};
+pub use problem::{FieldError, PROBLEM_JSON, Problem};

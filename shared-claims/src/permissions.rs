@@ -2,6 +2,7 @@
 
 use crate::claims::Role;
 
+/// Something a handler may need the caller to be allowed to do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Permission {
     /// Read, create, change and delete one's own todos.
@@ -19,6 +20,7 @@ pub enum Permission {
 }
 
 impl Permission {
+    /// A stable name, as 403 problems show it (`todos:own`, `users:manage`, ...).
     pub fn as_str(self) -> &'static str {
         match self {
             Permission::ManageOwnTodos => "todos:own",
@@ -50,6 +52,7 @@ impl Role {
         }
     }
 
+    /// Whether this role grants `permission`.
     pub fn can(self, permission: Permission) -> bool {
         self.permissions().contains(&permission)
     }

@@ -4,16 +4,20 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
+/// The media type of every error body.
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
 /// One invalid field of a 422.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct FieldError {
+    /// The member or parameter at fault (`title`, `items[2].name`, `page`).
     pub field: String,
+    /// What is wrong with it, for a person.
     pub message: String,
 }
 
 impl FieldError {
+    /// An error about `field`.
     pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
         FieldError {
             field: field.into(),
@@ -25,11 +29,16 @@ impl FieldError {
 /// `{"type","title","status","detail"}`, plus `errors` on a 422.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Problem {
+    /// `urn:problem:<slug>`: what kind of problem, stable for clients to match on.
     #[serde(rename = "type")]
     pub type_uri: String,
+    /// The status code's reason phrase.
     pub title: String,
+    /// The HTTP status code.
     pub status: u16,
+    /// This occurrence, for a person.
     pub detail: String,
+    /// The invalid fields of a 422.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub errors: Option<Vec<FieldError>>,
 }
@@ -46,11 +55,13 @@ impl Problem {
         }
     }
 
+    /// Adds the field errors of a 422.
     pub fn with_errors(mut self, errors: Vec<FieldError>) -> Self {
         self.errors = Some(errors);
         self
     }
 
+    /// The status as a code.
     pub fn status(&self) -> StatusCode {
         StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
     }

@@ -27,9 +27,13 @@ use crate::verifier::now_unix;
 /// An RSA key pair with its JWK, as an issuer would publish it.
 #[derive(Clone)]
 pub struct TestKey {
+    /// Its RFC 7638 thumbprint.
     pub kid: String,
+    /// The modulus, base64url.
     pub n: String,
+    /// The exponent, base64url.
     pub e: String,
+    /// The public key as PEM (for algorithm-confusion tests).
     pub public_pem: String,
     encoding: EncodingKey,
 }
@@ -41,10 +45,12 @@ impl std::fmt::Debug for TestKey {
 }
 
 impl TestKey {
+    /// A new 2048-bit key.
     pub fn generate() -> TestKey {
         Self::generate_bits(2048)
     }
 
+    /// A new key of `bits` bits.
     pub fn generate_bits(bits: usize) -> TestKey {
         let private = rsa::RsaPrivateKey::new(&mut rand_core::OsRng, bits).expect("RSA keygen");
         let public = private.to_public_key();
@@ -65,6 +71,7 @@ impl TestKey {
         self.jwk_with_alg("RS256")
     }
 
+    /// The JWK, naming `alg` instead of RS256.
     pub fn jwk_with_alg(&self, alg: &str) -> Value {
         json!({"kty": "RSA", "use": "sig", "alg": alg, "kid": self.kid, "n": self.n, "e": self.e})
     }
@@ -151,10 +158,12 @@ pub struct JwksServer {
 }
 
 impl JwksServer {
+    /// Serves `keys` on a free loopback port.
     pub async fn start(keys: Vec<Value>) -> JwksServer {
         Self::start_on("127.0.0.1:0".parse().unwrap(), keys).await
     }
 
+    /// Serves `keys` on `addr`.
     pub async fn start_on(addr: SocketAddr, keys: Vec<Value>) -> JwksServer {
         let state = Arc::new(ServerState {
             keys: Mutex::new(keys),
@@ -178,10 +187,12 @@ impl JwksServer {
         }
     }
 
+    /// Where it listens.
     pub fn addr(&self) -> SocketAddr {
         self.addr
     }
 
+    /// The JWKS URL.
     pub fn url(&self) -> String {
         format!("http://{}/.well-known/jwks.json", self.addr)
     }
@@ -191,18 +202,22 @@ impl JwksServer {
         format!("http://{}/moved", self.addr)
     }
 
+    /// Requests served so far.
     pub fn hits(&self) -> usize {
         self.state.hits.load(Ordering::SeqCst)
     }
 
+    /// Serves `keys` from now.
     pub fn set_keys(&self, keys: Vec<Value>) {
         *self.state.keys.lock().unwrap() = keys;
     }
 
+    /// Answers with this `Cache-Control` from now.
     pub fn set_cache_control(&self, value: &str) {
         *self.state.cache_control.lock().unwrap() = value.into();
     }
 
+    /// Waits this long before each answer from now.
     pub fn set_delay(&self, delay: Duration) {
         *self.state.delay.lock().unwrap() = delay;
     }

@@ -91,13 +91,4 @@ impl TokenCache {
         };
         self.entries.insert(Arc::from(token), entry);
     }
-
-    pub fn len(&self) -> u64 {
-        self.entries.run_pending_tasks();
-        self.entries.entry_count()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
 }

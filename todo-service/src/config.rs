@@ -181,7 +181,7 @@ impl Settings {
     }
 
     pub fn verifier_config(&self) -> VerifierConfig {
-        VerifierConfig::access(self.issuer.clone(), self.audience.clone(), self.leeway_secs)
+        VerifierConfig::new(self.issuer.clone(), self.audience.clone(), self.leeway_secs)
     }
 
     pub fn jwks_config(&self) -> JwksConfig {

@@ -7,7 +7,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rsa::pkcs1::EncodeRsaPrivateKey;
 use rsa::traits::PublicKeyParts;
 
-use shared_claims::thumbprint::rsa_thumbprint;
+use shared_claims::rsa_thumbprint;
 use zeroize::Zeroizing;
 
 pub struct GeneratedKey {

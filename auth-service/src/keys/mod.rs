@@ -219,7 +219,7 @@ impl KeyManager {
         let (n, e) = signer.public_jwk_parts();
         if n != key.public_n
             || e != key.public_e
-            || shared_claims::thumbprint::rsa_thumbprint(&n, &e) != key.kid
+            || shared_claims::rsa_thumbprint(&n, &e) != key.kid
         {
             return Err(Error::Internal(format!(
                 "signing key {}: the stored private key does not match the published public key",

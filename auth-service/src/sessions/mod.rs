@@ -11,7 +11,7 @@ use sea_orm::{DatabaseConnection, TransactionTrait};
 use secrecy::SecretString;
 use serde_json::json;
 use service_kit::timestamp::Timestamp;
-use shared_claims::{Verifier, VerifierConfig};
+use shared_claims::RefreshTokenVerifier;
 
 use crate::accounts::{Accounts, User, email};
 use crate::audit::{AuditLog, Event};
@@ -37,7 +37,7 @@ pub struct Sessions {
     accounts: Accounts,
     issuer: TokenIssuer,
     ring: Arc<KeyRing>,
-    refresh_verifier: Arc<Verifier>,
+    refresh_verifier: Arc<RefreshTokenVerifier>,
     login_limiter: LoginLimiter,
     rates: Arc<RateLimits>,
     audit: AuditLog,
@@ -54,9 +54,7 @@ impl Sessions {
         rates: Arc<RateLimits>,
         audit: AuditLog,
     ) -> Self {
-        let refresh_verifier = Arc::new(Verifier::new(VerifierConfig::refresh(
-            issuer.policy().issuer.clone(),
-        )));
+        let refresh_verifier = Arc::new(RefreshTokenVerifier::new(issuer.policy().issuer.clone()));
         Sessions {
             db,
             accounts,
@@ -175,7 +173,7 @@ impl Sessions {
         let published = self.ring.published().get();
         let claims = self
             .refresh_verifier
-            .verify_refresh(token, &published, now.unix_secs())
+            .verify(token, &published, now.unix_secs())
             .map_err(|rejection| {
                 tracing::debug!(reason = rejection.reason(), "refresh token refused");
                 metrics::counter!("refreshes_total", "outcome" => "invalid").increment(1);
@@ -282,9 +280,9 @@ impl Sessions {
         .await?;
         if let Some(token) = refresh_token {
             let published = self.ring.published().get();
-            if let Ok(claims) =
-                self.refresh_verifier
-                    .verify_refresh(token, &published, now.unix_secs())
+            if let Ok(claims) = self
+                .refresh_verifier
+                .verify(token, &published, now.unix_secs())
                 && claims.sub == user_id
             {
                 store::revoke_session(&self.db, &claims.sid, user_id, "logout", now.micros())

@@ -104,6 +104,7 @@ impl TokenIssuer {
             role: user.role,
             email: user.email.clone(),
             sid: session.sid.clone(),
+            iat_us: Some(at.micros()),
         };
         let refresh = RefreshClaims {
             iss: policy.issuer.clone(),

@@ -190,7 +190,7 @@ async fn tokens_issued_by_the_service_verify_with_shared_claims_against_its_jwks
     let app = TestApp::spawn().await;
     let tokens = app.user("uma@example.com").await;
     let auth = Authenticator::new(
-        VerifierConfig::access("http://auth.test", "todo-api", 30),
+        VerifierConfig::new("http://auth.test", "todo-api", 30),
         JwksConfig::new(app.url("/.well-known/jwks.json")),
     )
     .unwrap();

@@ -16,7 +16,7 @@ fn config(server: &JwksServer) -> JwksConfig {
 }
 
 fn authenticator(config: JwksConfig) -> Arc<Authenticator> {
-    Arc::new(Authenticator::new(VerifierConfig::access(ISSUER, AUDIENCE, LEEWAY), config).unwrap())
+    Arc::new(Authenticator::new(VerifierConfig::new(ISSUER, AUDIENCE, LEEWAY), config).unwrap())
 }
 
 async fn wait_until(what: &str, mut condition: impl FnMut() -> bool) {

@@ -30,7 +30,7 @@ async fn app() -> App {
     let jwks = JwksServer::start(vec![key().jwk()]).await;
     let auth = Arc::new(
         Authenticator::new(
-            VerifierConfig::access(ISSUER, AUDIENCE, LEEWAY),
+            VerifierConfig::new(ISSUER, AUDIENCE, LEEWAY),
             JwksConfig::new(jwks.url()),
         )
         .unwrap(),

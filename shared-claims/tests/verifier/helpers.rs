@@ -2,7 +2,7 @@ use std::sync::OnceLock;
 
 use serde_json::{Value, json};
 use shared_claims::test_util::TestKey;
-use shared_claims::{KeySet, Verifier, VerifierConfig};
+use shared_claims::{AccessTokenVerifier, KeySet, VerifierConfig};
 
 pub const ISSUER: &str = "https://auth.test";
 pub const AUDIENCE: &str = "todo-api";
@@ -24,8 +24,8 @@ pub fn third_key() -> &'static TestKey {
     KEY.get_or_init(TestKey::generate)
 }
 
-pub fn verifier() -> Verifier {
-    Verifier::new(VerifierConfig::access(ISSUER, AUDIENCE, LEEWAY))
+pub fn verifier() -> AccessTokenVerifier {
+    AccessTokenVerifier::new(VerifierConfig::new(ISSUER, AUDIENCE, LEEWAY))
 }
 
 pub fn jwks(keys: &[Value]) -> KeySet {
@@ -37,5 +37,5 @@ pub fn token(overrides: Value) -> String {
 }
 
 pub fn now() -> i64 {
-    shared_claims::verifier::now_unix()
+    shared_claims::now_unix()
 }

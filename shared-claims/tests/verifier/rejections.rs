@@ -11,8 +11,8 @@ use crate::helpers::*;
 
 fn verify(token: &str) -> Result<shared_claims::AccessClaims, Rejection> {
     verifier()
-        .verify_access(token, &jwks(&[key().jwk()]), now())
-        .map(|(claims, _kid)| claims)
+        .verify(token, &jwks(&[key().jwk()]), now())
+        .map(|verified| verified.claims)
 }
 
 #[test]
@@ -170,7 +170,7 @@ fn truncated_or_non_base64_tokens_are_refused_as_malformed() {
 #[test]
 fn a_key_whose_jwk_names_another_alg_is_refused() {
     let keys = jwks(&[key().jwk_with_alg("PS256")]);
-    let result = verifier().verify_access(&token(json!({})), &keys, now());
+    let result = verifier().verify(&token(json!({})), &keys, now());
     assert_eq!(result.map(|_| ()), Err(Rejection::KeyAlgorithmMismatch));
 }
 
@@ -178,7 +178,7 @@ fn a_key_whose_jwk_names_another_alg_is_refused() {
 fn a_key_published_without_alg_is_refused() {
     let mut jwk = key().jwk();
     jwk.as_object_mut().unwrap().remove("alg");
-    let result = verifier().verify_access(&token(json!({})), &jwks(&[jwk]), now());
+    let result = verifier().verify(&token(json!({})), &jwks(&[jwk]), now());
     assert_eq!(result.map(|_| ()), Err(Rejection::KeyAlgorithmMismatch));
 }
 
@@ -192,7 +192,7 @@ fn a_key_under_2048_bits_is_never_trusted() {
         access_header(&weak.kid),
         &access_claims(ISSUER, AUDIENCE, json!({})),
     );
-    let result = verifier().verify_access(&token, &keys, now());
+    let result = verifier().verify(&token, &keys, now());
     assert_eq!(result.map(|_| ()), Err(Rejection::UnknownKeyId));
 }
 
@@ -272,7 +272,7 @@ fn a_key_published_under_a_kid_that_is_not_its_thumbprint_is_never_trusted() {
         access_header(&key().kid),
         &access_claims(ISSUER, AUDIENCE, json!({})),
     );
-    let result = verifier().verify_access(&forged, &keys, now());
+    let result = verifier().verify(&forged, &keys, now());
     assert_eq!(result.map(|_| ()), Err(Rejection::UnknownKeyId));
     // Any other name is refused as well; the thumbprint itself is accepted.
     let mut renamed = key().jwk();

@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use reqwest::{Method, StatusCode};
 use serde_json::json;
+use shared_claims::now_unix;
 use shared_claims::test_util::{access_claims, access_header, hmac_token, unsigned_token};
-use shared_claims::verifier::now_unix;
 
 use crate::helpers::*;
 

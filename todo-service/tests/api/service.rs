@@ -48,7 +48,7 @@ async fn not_ready_until_the_first_jwks_fetch_succeeds() {
 #[tokio::test]
 async fn metrics_count_token_rejections_by_reason_and_jwks_fetches() {
     let app = TestApp::spawn().await;
-    let now = shared_claims::verifier::now_unix();
+    let now = shared_claims::now_unix();
     let expired = app.token(json!({"exp": now - 3600, "nbf": now - 7200, "iat": now - 7200}));
     app.get("/api/todos", Some(&expired))
         .await
