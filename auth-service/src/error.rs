@@ -3,16 +3,12 @@
 
 use sea_orm::DbErr;
 use service_kit::FieldError;
-use service_kit::json::InputRejection;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// Fields that break a rule (422).
     #[error("invalid fields")]
     Validation(Vec<FieldError>),
-    /// A body or query that could not be read (400, 413, 415 or 422).
-    #[error("unreadable input")]
-    Input(InputRejection),
     #[error("the email address is already registered")]
     EmailTaken,
     /// Unknown email or wrong password: one answer for both.
@@ -36,8 +32,6 @@ pub enum Error {
     /// The caller's current role does not grant this.
     #[error("the caller's role does not grant `{}`", .0.as_str())]
     Forbidden(shared_claims::Permission),
-    #[error(transparent)]
-    Auth(#[from] shared_claims::AuthError),
     /// Too many password hashes queued: shed load rather than grow memory.
     #[error("the server is busy")]
     Busy,
@@ -54,12 +48,6 @@ impl Error {
 
     pub fn internal(what: impl std::fmt::Display) -> Self {
         Error::Internal(what.to_string())
-    }
-}
-
-impl From<InputRejection> for Error {
-    fn from(value: InputRejection) -> Self {
-        Error::Input(value)
     }
 }
 

@@ -241,7 +241,7 @@ mod tests {
     use serde::Deserialize;
 
     #[derive(Debug, Deserialize)]
-    #[allow(dead_code)]
+    #[expect(dead_code, reason = "fields are only read through Debug")]
     struct Todo {
         title: String,
         done: Option<bool>,
@@ -291,7 +291,6 @@ mod tests {
     }
 
     #[derive(Debug, Deserialize)]
-    #[allow(dead_code)]
     struct PageQuery {
         page: Option<u32>,
     }

@@ -37,7 +37,6 @@ pub mod responses {
 
     /// What reading a JSON body can answer: 400, 413, 415, 422.
     #[derive(IntoResponses)]
-    #[allow(dead_code)]
     pub enum JsonBodyErrors {
         #[response(
             status = 400,
@@ -68,7 +67,6 @@ pub mod responses {
     /// What a bearer-protected operation can answer before it starts: 401 and 403 with their
     /// RFC 6750 challenges.
     #[derive(IntoResponses)]
-    #[allow(dead_code)]
     pub enum BearerErrors {
         #[response(status = 401, description = "No token, or one that does not verify", content_type = "application/problem+json",
             headers(("WWW-Authenticate" = String, description = "`Bearer`, or `Bearer error=\"invalid_token\"`")))]
@@ -80,7 +78,6 @@ pub mod responses {
 
     /// What reading query parameters can answer: 422.
     #[derive(IntoResponses)]
-    #[allow(dead_code)]
     pub enum QueryErrors {
         #[response(
             status = 422,
@@ -92,7 +89,6 @@ pub mod responses {
 
     /// What any operation can answer when the server cannot: 500 and 503.
     #[derive(IntoResponses)]
-    #[allow(dead_code)]
     pub enum ServerErrors {
         #[response(
             status = 500,

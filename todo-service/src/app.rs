@@ -42,7 +42,6 @@ pub enum StartError {
 pub struct App {
     server: Server,
     router: Router,
-    authenticator: Arc<Authenticator>,
     refresher: Option<JoinHandle<()>>,
     db: DatabaseConnection,
 }
@@ -104,7 +103,6 @@ impl App {
         Ok(App {
             server,
             router,
-            authenticator,
             refresher,
             db,
         })
@@ -116,11 +114,6 @@ impl App {
 
     pub fn local_addr(&self) -> SocketAddr {
         self.server.local_addr()
-    }
-
-    /// The authenticator requests are checked with (readiness, key-cache statistics).
-    pub fn authenticator(&self) -> &Arc<Authenticator> {
-        &self.authenticator
     }
 
     /// Serves until `shutdown` completes, lets in-flight requests finish, then stops the key

@@ -14,8 +14,8 @@ use utoipa_axum::routes;
 
 use super::client::ClientIp;
 use super::dto::{UserBody, some_or_null};
+use super::error::ApiResult;
 use super::state::AppState;
-use crate::error::Result;
 use crate::sessions::Caller;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -32,7 +32,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         ServerErrors,
         (status = 404, description = "The account no longer exists", body = Problem, content_type = "application/problem+json"),
     ))]
-async fn get_profile(caller: Caller) -> Result<axum::Json<UserBody>> {
+async fn get_profile(caller: Caller) -> ApiResult<axum::Json<UserBody>> {
     caller.require(Permission::ManageOwnAccount)?;
     Ok(axum::Json(caller.user.into()))
 }
@@ -63,7 +63,7 @@ async fn patch_profile(
     State(state): State<AppState>,
     caller: Caller,
     ApiJson(body): ApiJson<ProfilePatch>,
-) -> Result<axum::Json<UserBody>> {
+) -> ApiResult<axum::Json<UserBody>> {
     caller.require(Permission::ManageOwnAccount)?;
     let user = state
         .accounts
@@ -94,7 +94,7 @@ async fn change_password(
     ClientIp(ip): ClientIp,
     caller: Caller,
     ApiJson(body): ApiJson<PasswordChange>,
-) -> Result<StatusCode> {
+) -> ApiResult<StatusCode> {
     caller.require(Permission::ManageOwnAccount)?;
     state
         .sessions

@@ -14,9 +14,10 @@ use utoipa_axum::routes;
 
 use super::client::ClientIp;
 use super::dto::{UserBody, UserList};
+use super::error::ApiResult;
 use super::state::AppState;
 use crate::accounts::admin::UserChange;
-use crate::error::{Error, Result};
+use crate::error::Error;
 use crate::sessions::Caller;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -38,7 +39,7 @@ async fn list_users(
     State(state): State<AppState>,
     caller: Caller,
     ApiQuery(page): ApiQuery<PageParams>,
-) -> Result<axum::Json<UserList>> {
+) -> ApiResult<axum::Json<UserList>> {
     caller.require(Permission::ManageUsers)?;
     let page = page.parse().map_err(Error::Validation)?;
     let (users, total) = state.admin.list(page.offset(), page.limit()).await?;
@@ -60,7 +61,7 @@ async fn get_user(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-) -> Result<axum::Json<UserBody>> {
+) -> ApiResult<axum::Json<UserBody>> {
     caller.require(Permission::ManageUsers)?;
     Ok(axum::Json(state.admin.get(&id).await?.into()))
 }
@@ -88,7 +89,7 @@ async fn patch_user(
     caller: Caller,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<UserPatch>,
-) -> Result<axum::Json<UserBody>> {
+) -> ApiResult<axum::Json<UserBody>> {
     caller.require(Permission::ManageUsers)?;
     let change = UserChange {
         role: body.role,
@@ -138,7 +139,7 @@ async fn audit(
     caller: Caller,
     ApiQuery(query): ApiQuery<AuditParams>,
     ApiQuery(page): ApiQuery<PageParams>,
-) -> Result<axum::Json<AuditList>> {
+) -> ApiResult<axum::Json<AuditList>> {
     caller.require(Permission::ReadAudit)?;
     let page = page.parse().map_err(Error::Validation)?;
     let (events, total) = state

@@ -16,9 +16,9 @@ use utoipa_axum::routes;
 
 use super::client::ClientIp;
 use super::dto::{TokenBody, UserBody};
+use super::error::ApiResult;
 use super::state::AppState;
 use crate::accounts::Registration;
-use crate::error::{Error, Result};
 use crate::sessions::Caller;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -62,7 +62,7 @@ async fn register(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
     ApiJson(body): ApiJson<RegisterBody>,
-) -> Result<impl IntoResponse> {
+) -> ApiResult<impl IntoResponse> {
     state.rates.register(ip)?;
     let user = state
         .accounts
@@ -111,7 +111,7 @@ async fn login(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
     ApiJson(body): ApiJson<LoginBody>,
-) -> Result<impl IntoResponse> {
+) -> ApiResult<impl IntoResponse> {
     let grant = state
         .sessions
         .login(&body.email, SecretString::from(body.password), ip)
@@ -151,7 +151,7 @@ async fn refresh(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
     ApiJson(body): ApiJson<RefreshBody>,
-) -> Result<impl IntoResponse> {
+) -> ApiResult<impl IntoResponse> {
     let grant = state.sessions.refresh(&body.refresh_token, ip).await?;
     Ok(no_store(grant.into()))
 }
@@ -164,7 +164,7 @@ pub struct LogoutBody {
 
 /// An empty body needs no content type; a non-empty one must be JSON: an object, or `null` for
 /// none (the document publishes the body as `LogoutBody | null`).
-fn optional_json(headers: &HeaderMap, body: &Bytes) -> Result<LogoutBody> {
+fn optional_json(headers: &HeaderMap, body: &Bytes) -> Result<LogoutBody, InputRejection> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(LogoutBody::default());
     }
@@ -173,7 +173,7 @@ fn optional_json(headers: &HeaderMap, body: &Bytes) -> Result<LogoutBody> {
         .and_then(|v| v.to_str().ok())
         .is_some_and(is_json_content_type);
     if !json {
-        return Err(Error::Input(InputRejection::unsupported_media_type()));
+        return Err(InputRejection::unsupported_media_type());
     }
     Ok(parse_json::<Option<LogoutBody>>(body)?.unwrap_or_default())
 }
@@ -193,7 +193,7 @@ async fn logout(
     caller: Caller,
     headers: HeaderMap,
     body: Bytes,
-) -> Result<StatusCode> {
+) -> ApiResult<StatusCode> {
     caller.require(Permission::ManageOwnAccount)?;
     let body = optional_json(&headers, &body)?;
     state
@@ -214,7 +214,7 @@ async fn logout_all(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
     caller: Caller,
-) -> Result<StatusCode> {
+) -> ApiResult<StatusCode> {
     caller.require(Permission::ManageOwnAccount)?;
     state.sessions.logout_all(&caller, ip).await?;
     Ok(StatusCode::NO_CONTENT)

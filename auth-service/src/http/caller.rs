@@ -6,18 +6,18 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use shared_claims::Principal;
 
+use super::error::ApiError;
 use super::state::AppState;
-use crate::error::Error;
 use crate::sessions::Caller;
 
 impl FromRequestParts<AppState> for Caller {
-    type Rejection = Error;
+    type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Error> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let principal = Principal::from_request_parts(parts, state).await?;
-        state
+        Ok(state
             .sessions
             .caller(principal.user_id(), principal.session_id())
-            .await
+            .await?)
     }
 }

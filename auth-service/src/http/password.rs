@@ -12,8 +12,8 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::client::ClientIp;
+use super::error::ApiResult;
 use super::state::AppState;
-use crate::error::Result;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -40,7 +40,7 @@ async fn forgot(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
     ApiJson(body): ApiJson<ForgotBody>,
-) -> Result<StatusCode> {
+) -> ApiResult<StatusCode> {
     state.resets.request(&body.email, ip).await?;
     Ok(StatusCode::ACCEPTED)
 }
@@ -65,7 +65,7 @@ async fn reset(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
     ApiJson(body): ApiJson<ResetBody>,
-) -> Result<StatusCode> {
+) -> ApiResult<StatusCode> {
     state
         .resets
         .reset(&body.token, SecretString::from(body.new_password), ip)
