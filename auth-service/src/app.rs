@@ -7,7 +7,6 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-use argon2::Params;
 use sea_orm::DatabaseConnection;
 use secrecy::{ExposeSecret, SecretString};
 use service_kit::health::{NotReady, Readiness};
@@ -23,7 +22,8 @@ use crate::audit::AuditLog;
 use crate::config::{Settings, SettingsError};
 use crate::http::state::AppState;
 use crate::keys::crypto::{KekError, KeyEncryptionKey};
-use crate::keys::{KeyManager, KeyPolicy};
+use crate::keys::ring::KeyRing;
+use crate::keys::{KeyPolicy, SigningKeys};
 use crate::limits::{LoginLimiter, RateLimits};
 use crate::reset::PasswordResets;
 use crate::reset::webhook::ResetDelivery;
@@ -31,7 +31,7 @@ use crate::sessions::Sessions;
 use crate::sessions::tokens::{TokenIssuer, TokenPolicy};
 use crate::store::migrations::Migrator;
 
-/// Why the service did not start. Each says what to fix.
+/// Why the service, or an operator command, did not start. Each says what to fix.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
     #[error(transparent)]
@@ -44,22 +44,28 @@ pub enum StartError {
         "AUTH_KEY_ENCRYPTION_KEY is required with PostgreSQL (private keys are never stored in clear); set AUTH_INSECURE_DEV=true to generate one into a file for development"
     )]
     KeyEncryptionKeyRequired,
-    #[error("key-encryption key file {path}: {error}")]
+    #[error("key-encryption key file {path}: {source}")]
     KeyFile {
         path: PathBuf,
-        error: std::io::Error,
+        source: std::io::Error,
     },
     #[error("signing keys: {0}")]
-    SigningKeys(String),
+    SigningKeys(#[source] crate::error::Error),
+    #[error("password hashing: {0}")]
+    PasswordHasher(#[source] crate::error::Error),
     #[error("bootstrap admin: {0}")]
-    BootstrapAdmin(String),
-    #[error("cannot listen on {addr}: {error}")]
+    BootstrapAdmin(#[source] crate::error::Error),
+    #[error("the reset webhook's HTTP client: {0}")]
+    WebhookClient(#[from] reqwest::Error),
+    #[error("cannot listen on {addr}: {source}")]
     Listen {
         addr: SocketAddr,
-        error: std::io::Error,
+        source: std::io::Error,
     },
-    #[error("{0}")]
-    Other(String),
+    #[error("reading the password from stdin: {0}")]
+    PasswordInput(#[source] std::io::Error),
+    #[error("give the password on stdin with --password-stdin, or in AUTH_USER_PASSWORD")]
+    NoPassword,
 }
 
 /// Connects the database and applies migrations when asked to.
@@ -98,9 +104,9 @@ pub fn key_encryption_key(
             &KeyEncryptionKey::generate_base64()?,
         )?);
     };
-    let key_error = |error| StartError::KeyFile {
+    let key_error = |source| StartError::KeyFile {
         path: path.clone(),
-        error,
+        source,
     };
     match std::fs::read_to_string(&path) {
         Ok(text) => {
@@ -137,13 +143,13 @@ fn write_private_file(path: &std::path::Path, contents: &str) -> std::io::Result
     service_kit::private_fs::create_new_file(path)?.write_all(contents.as_bytes())
 }
 
-pub fn key_manager(
+pub fn signing_keys(
     settings: &Settings,
     db: DatabaseConnection,
     missing: KekFile,
-) -> Result<KeyManager, StartError> {
+) -> Result<SigningKeys, StartError> {
     let kek = key_encryption_key(settings, missing)?;
-    Ok(KeyManager::new(
+    Ok(SigningKeys::new(
         db,
         kek,
         KeyPolicy {
@@ -156,7 +162,7 @@ pub fn key_manager(
 
 struct AuthReadiness {
     db: DatabaseConnection,
-    ring: Arc<crate::keys::ring::KeyRing>,
+    ring: Arc<KeyRing>,
 }
 
 impl Readiness for AuthReadiness {
@@ -182,122 +188,41 @@ pub struct App {
 }
 
 impl App {
+    /// Everything the service needs, in order: settings, database, signing keys, accounts,
+    /// the domain services and their HTTP routes, background tasks, the listener.
     pub async fn build(settings: Settings) -> Result<App, StartError> {
         settings.validate()?;
         let settings = Arc::new(settings);
         let db = database(&settings).await?;
-
-        let keys = key_manager(&settings, db.clone(), KekFile::GenerateIfMissing)?;
-        keys.start()
-            .await
-            .map_err(|e| StartError::SigningKeys(e.to_string()))?;
-        let ring = keys.ring();
-
-        let params = Params::new(
-            settings.argon2_memory_kib,
-            settings.argon2_iterations,
-            settings.argon2_parallelism,
-            None,
-        )
-        .map_err(|e| StartError::Other(format!("argon2 parameters: {e}")))?;
-        let concurrency = settings.argon2_concurrency.unwrap_or_else(|| {
-            std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
-        });
-        let hasher = PasswordHasher::new(params, concurrency, settings.argon2_max_queue)
-            .map_err(|e| StartError::Other(format!("argon2: {e}")))?;
-
-        let audit = AuditLog::new(db.clone());
-        let accounts = Accounts::new(db.clone(), hasher);
-        if let (Some(email), Some(password)) = (
-            &settings.bootstrap_admin_email,
-            &settings.bootstrap_admin_password,
-        ) {
-            accounts
-                .ensure_admin(email, password.clone())
-                .await
-                .map_err(|e| StartError::BootstrapAdmin(describe(&e)))?;
-        }
-        let rates = Arc::new(RateLimits::from_settings(&settings));
-        let login_limiter = LoginLimiter::new(
-            db.clone(),
-            settings.login_max_failures,
-            settings.login_max_failures_per_addr,
-            settings.login_failure_window_secs,
-        );
-        let issuer = TokenIssuer::new(
-            Arc::clone(&ring),
-            TokenPolicy {
-                issuer: settings.issuer.clone(),
-                audience: settings.audience.clone(),
-                access_ttl_secs: i64::try_from(settings.access_token_ttl_secs).unwrap_or(i64::MAX),
-                refresh_ttl_secs: i64::try_from(settings.refresh_token_ttl_secs)
-                    .unwrap_or(i64::MAX),
-                session_max_lifetime_secs: i64::try_from(settings.session_max_lifetime_secs)
-                    .unwrap_or(i64::MAX),
-            },
-        );
-        let sessions = Sessions::new(
-            db.clone(),
-            accounts.clone(),
-            issuer,
-            Arc::clone(&ring),
-            login_limiter.clone(),
-            Arc::clone(&rates),
-            audit.clone(),
-        );
-        if let Some(url) = &settings.reset_webhook_url {
-            service_kit::settings::warn_if_plaintext_remote("AUTH_RESET_WEBHOOK_URL", url);
-        }
-        let delivery = ResetDelivery::start(settings.reset_webhook_url.clone())
-            .map_err(|e| StartError::Other(format!("reset webhook client: {e}")))?;
-        let resets = PasswordResets::new(
-            db.clone(),
-            accounts.clone(),
-            delivery,
-            login_limiter.clone(),
-            Arc::clone(&rates),
-            audit.clone(),
-            settings.reset_token_ttl_secs,
-        );
-        // The issuer verifies its own access tokens as any API would, against its published
-        // keys, with no leeway.
-        let authenticator = Arc::new(Authenticator::with_local_keys(
-            VerifierConfig::new(settings.issuer.clone(), settings.audience.clone(), 0),
-            ring.published(),
-        ));
-        let state = AppState::new(crate::http::state::Parts {
-            discovery: Arc::new(crate::http::well_known::discovery_document(&settings)),
-            settings: Arc::clone(&settings),
-            admin: Admin::new(db.clone(), audit.clone()),
-            accounts,
-            sessions,
-            resets,
-            audit,
-            ring: Arc::clone(&ring),
-            rates: Arc::clone(&rates),
-            authenticator,
-        });
-        let http = HttpConfig {
-            cors_origins: service_kit::settings::parse_origins(&settings.cors_origins)
-                .map_err(StartError::Other)?,
-            ..HttpConfig::default()
-        };
+        let keys = signing_keys(&settings, db.clone(), KekFile::GenerateIfMissing)?;
+        keys.start().await.map_err(StartError::SigningKeys)?;
+        let accounts = Accounts::new(db.clone(), password_hasher(&settings)?);
+        bootstrap_admin(&settings, &accounts).await?;
+        let domain = Domain::build(&settings, &db, accounts, keys.ring())?;
         let readiness = Arc::new(AuthReadiness {
             db: db.clone(),
-            ring: Arc::clone(&ring),
+            ring: keys.ring(),
         });
-        let router = crate::http::router(state, readiness, &http);
-
+        let http = HttpConfig {
+            cors_origins: service_kit::settings::parse_origins(&settings.cors_origins).map_err(
+                |reason| SettingsError {
+                    name: "AUTH_CORS_ORIGINS",
+                    reason,
+                },
+            )?,
+            ..HttpConfig::default()
+        };
         let tasks = vec![
             keys.spawn_maintenance(Duration::from_secs(settings.key_refresh_secs)),
-            spawn_housekeeping(db, login_limiter, rates),
+            spawn_housekeeping(db, domain.login_limiter.clone(), Arc::clone(&domain.rates)),
         ];
+        let router = crate::http::router(domain.into_state(&settings), readiness, &http);
         let server =
             Server::bind(settings.listen_addr)
                 .await
-                .map_err(|error| StartError::Listen {
+                .map_err(|source| StartError::Listen {
                     addr: settings.listen_addr,
-                    error,
+                    source,
                 })?;
         tracing::info!(addr = %server.local_addr(), issuer = %settings.issuer, "auth-service listening");
         Ok(App {
@@ -324,14 +249,125 @@ impl App {
     }
 }
 
-fn describe(error: &crate::error::Error) -> String {
-    match error {
-        crate::error::Error::Validation(errors) => errors
-            .iter()
-            .map(|e| format!("{} {}", e.field, e.message))
-            .collect::<Vec<_>>()
-            .join("; "),
-        other => other.to_string(),
+/// The argon2id hasher the settings describe: one per process, shared by every path that
+/// hashes or verifies a password.
+pub fn password_hasher(settings: &Settings) -> Result<PasswordHasher, StartError> {
+    let concurrency = settings.argon2_concurrency.unwrap_or_else(|| {
+        std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+    });
+    PasswordHasher::new(
+        settings.argon2_params()?,
+        concurrency,
+        settings.argon2_max_queue,
+    )
+    .map_err(StartError::PasswordHasher)
+}
+
+/// Creates `AUTH_BOOTSTRAP_ADMIN_EMAIL` as an admin if no account has that email.
+async fn bootstrap_admin(settings: &Settings, accounts: &Accounts) -> Result<(), StartError> {
+    if let (Some(email), Some(password)) = (
+        &settings.bootstrap_admin_email,
+        &settings.bootstrap_admin_password,
+    ) {
+        accounts
+            .ensure_admin(email, password.clone())
+            .await
+            .map_err(StartError::BootstrapAdmin)?;
+    }
+    Ok(())
+}
+
+/// The domain services, wired to one another.
+struct Domain {
+    accounts: Accounts,
+    sessions: Sessions,
+    resets: PasswordResets,
+    admin: Admin,
+    audit: AuditLog,
+    ring: Arc<KeyRing>,
+    rates: Arc<RateLimits>,
+    login_limiter: LoginLimiter,
+}
+
+impl Domain {
+    fn build(
+        settings: &Settings,
+        db: &DatabaseConnection,
+        accounts: Accounts,
+        ring: Arc<KeyRing>,
+    ) -> Result<Domain, StartError> {
+        let audit = AuditLog::new(db.clone());
+        let rates = Arc::new(RateLimits::from_settings(settings));
+        let login_limiter = LoginLimiter::new(
+            db.clone(),
+            settings.login_max_failures,
+            settings.login_max_failures_per_addr,
+            settings.login_failure_window_secs,
+        );
+        let sessions = Sessions::new(
+            db.clone(),
+            accounts.clone(),
+            TokenIssuer::new(Arc::clone(&ring), token_policy(settings)),
+            Arc::clone(&ring),
+            login_limiter.clone(),
+            Arc::clone(&rates),
+            audit.clone(),
+        );
+        if let Some(url) = &settings.reset_webhook_url {
+            service_kit::settings::warn_if_plaintext_remote("AUTH_RESET_WEBHOOK_URL", url);
+        }
+        let resets = PasswordResets::new(
+            db.clone(),
+            accounts.clone(),
+            ResetDelivery::start(settings.reset_webhook_url.clone())?,
+            login_limiter.clone(),
+            Arc::clone(&rates),
+            audit.clone(),
+            settings.reset_token_ttl_secs,
+        );
+        Ok(Domain {
+            admin: Admin::new(db.clone(), audit.clone()),
+            accounts,
+            sessions,
+            resets,
+            audit,
+            ring,
+            rates,
+            login_limiter,
+        })
+    }
+
+    /// What the handlers share.
+    fn into_state(self, settings: &Arc<Settings>) -> AppState {
+        // The issuer verifies its own access tokens as any API would, against its published
+        // keys, with no leeway.
+        let authenticator = Arc::new(Authenticator::with_local_keys(
+            VerifierConfig::new(settings.issuer.clone(), settings.audience.clone(), 0),
+            self.ring.published(),
+        ));
+        AppState {
+            discovery: Arc::new(crate::http::well_known::discovery_document(settings)),
+            settings: Arc::clone(settings),
+            accounts: self.accounts,
+            sessions: self.sessions,
+            resets: self.resets,
+            admin: self.admin,
+            audit: self.audit,
+            ring: self.ring,
+            rates: self.rates,
+            authenticator,
+        }
+    }
+}
+
+fn token_policy(settings: &Settings) -> TokenPolicy {
+    let secs = |value: u64| i64::try_from(value).unwrap_or(i64::MAX);
+    TokenPolicy {
+        issuer: settings.issuer.clone(),
+        audience: settings.audience.clone(),
+        access_ttl_secs: secs(settings.access_token_ttl_secs),
+        refresh_ttl_secs: secs(settings.refresh_token_ttl_secs),
+        session_max_lifetime_secs: secs(settings.session_max_lifetime_secs),
     }
 }
 
@@ -371,15 +407,11 @@ pub fn read_password(from_stdin: bool) -> Result<SecretString, StartError> {
         let mut line = String::new();
         std::io::stdin()
             .read_line(&mut line)
-            .map_err(|e| StartError::Other(format!("reading the password from stdin: {e}")))?;
+            .map_err(StartError::PasswordInput)?;
         let password = line.trim_end_matches(['\r', '\n']).to_owned();
         return Ok(SecretString::from(password));
     }
     std::env::var("AUTH_USER_PASSWORD")
         .map(SecretString::from)
-        .map_err(|_| {
-            StartError::Other(
-                "give the password on stdin with --password-stdin, or in AUTH_USER_PASSWORD".into(),
-            )
-        })
+        .map_err(|_| StartError::NoPassword)
 }

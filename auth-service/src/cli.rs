@@ -2,6 +2,8 @@
 
 use clap::{Parser, Subcommand};
 
+use shared_claims::Role;
+
 use crate::config::Settings;
 
 #[derive(Debug, Parser)]
@@ -56,8 +58,9 @@ pub enum UsersCommand {
     Create {
         #[arg(long)]
         email: String,
-        #[arg(long, default_value = "user", value_parser = ["user", "admin"])]
-        role: String,
+        /// `user` or `admin`.
+        #[arg(long, default_value = "user")]
+        role: Role,
         /// Read the password from the first line of stdin.
         #[arg(long)]
         password_stdin: bool,

@@ -3,7 +3,9 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
-use crate::accounts::{Accounts, Registration, hasher::PasswordHasher};
+use shared_claims::Role;
+
+use crate::accounts::{Accounts, Registration};
 use crate::app::{self, StartError};
 use crate::cli::{Cli, Command, KeysCommand, UsersCommand};
 use crate::keys::{Revocation, Rotation};
@@ -64,7 +66,7 @@ async fn dispatch(cli: Cli) -> Result<ExitCode, StartError> {
                     role,
                     password_stdin,
                 },
-        } => create_user(settings, email, &role, password_stdin).await,
+        } => create_user(settings, email, role, password_stdin).await,
     }
 }
 
@@ -74,8 +76,8 @@ async fn dispatch(cli: Cli) -> Result<ExitCode, StartError> {
 async fn keys(settings: Settings, action: KeysCommand) -> Result<ExitCode, StartError> {
     settings.validate()?;
     let db = service_kit::db::connect(&settings.db_config()).await?;
-    let manager = app::key_manager(&settings, db.clone(), app::KekFile::MustExist)?;
-    if let Err(error) = manager.check_key_encryption_key().await {
+    let signing_keys = app::signing_keys(&settings, db.clone(), app::KekFile::MustExist)?;
+    if let Err(error) = signing_keys.check_key_encryption_key().await {
         eprintln!("auth-service: {error}");
         eprintln!(
             "nothing was changed: set AUTH_KEY_ENCRYPTION_KEY to the key the service runs with"
@@ -84,11 +86,7 @@ async fn keys(settings: Settings, action: KeysCommand) -> Result<ExitCode, Start
     }
     match action {
         KeysCommand::List => {
-            for key in manager
-                .list()
-                .await
-                .map_err(|e| StartError::SigningKeys(e.to_string()))?
-            {
+            for key in signing_keys.list().await.map_err(StartError::SigningKeys)? {
                 let retired = key
                     .retired_at
                     .map(|t| t.to_rfc3339())
@@ -105,10 +103,10 @@ async fn keys(settings: Settings, action: KeysCommand) -> Result<ExitCode, Start
         }
         KeysCommand::Revoke { kid } => {
             let audit = crate::audit::AuditLog::new(db);
-            match manager
+            match signing_keys
                 .revoke(&kid, &audit)
                 .await
-                .map_err(|e| StartError::SigningKeys(e.to_string()))?
+                .map_err(StartError::SigningKeys)?
             {
                 Revocation::Revoked { kid, now_signing } => match now_signing {
                     Some(next) => println!("revoked {kid}; {next} signs from now"),
@@ -128,10 +126,10 @@ async fn keys(settings: Settings, action: KeysCommand) -> Result<ExitCode, Start
         }
         KeysCommand::Rotate => {
             let audit = crate::audit::AuditLog::new(db);
-            match manager
+            match signing_keys
                 .rotate(&audit)
                 .await
-                .map_err(|e| StartError::SigningKeys(e.to_string()))?
+                .map_err(StartError::SigningKeys)?
             {
                 Rotation::Published(key) => println!(
                     "published {}\tnext\tactivates={}",
@@ -155,24 +153,13 @@ async fn keys(settings: Settings, action: KeysCommand) -> Result<ExitCode, Start
 async fn create_user(
     settings: Settings,
     email: String,
-    role: &str,
+    role: Role,
     password_stdin: bool,
 ) -> Result<ExitCode, StartError> {
     settings.validate()?;
     let password = app::read_password(password_stdin)?;
     let db = app::database(&settings).await?;
-    let params = argon2::Params::new(
-        settings.argon2_memory_kib,
-        settings.argon2_iterations,
-        settings.argon2_parallelism,
-        None,
-    )
-    .map_err(|e| StartError::Other(e.to_string()))?;
-    let hasher = PasswordHasher::new(params, 1, 4).map_err(|e| StartError::Other(e.to_string()))?;
-    let accounts = Accounts::new(db, hasher);
-    let role = role
-        .parse()
-        .map_err(|_| StartError::Other(format!("unknown role {role}")))?;
+    let accounts = Accounts::new(db, app::password_hasher(&settings)?);
     let registration = Registration {
         email,
         password,

@@ -344,13 +344,7 @@ impl Settings {
                 "must be positive",
             ));
         }
-        argon2::Params::new(
-            self.argon2_memory_kib,
-            self.argon2_iterations,
-            self.argon2_parallelism,
-            None,
-        )
-        .map_err(|e| invalid("AUTH_ARGON2_*", e.to_string()))?;
+        self.argon2_params()?;
         if let Some(url) = &self.reset_webhook_url {
             let parsed = url::Url::parse(url)
                 .map_err(|e| invalid("AUTH_RESET_WEBHOOK_URL", e.to_string()))?;
@@ -371,6 +365,17 @@ impl Settings {
         service_kit::settings::parse_origins(&self.cors_origins)
             .map_err(|e| invalid("AUTH_CORS_ORIGINS", e))?;
         Ok(())
+    }
+
+    /// The argon2id parameters of `AUTH_ARGON2_*`.
+    pub fn argon2_params(&self) -> Result<argon2::Params, SettingsError> {
+        argon2::Params::new(
+            self.argon2_memory_kib,
+            self.argon2_iterations,
+            self.argon2_parallelism,
+            None,
+        )
+        .map_err(|e| invalid("AUTH_ARGON2_*", e.to_string()))
     }
 
     pub fn is_sqlite(&self) -> bool {

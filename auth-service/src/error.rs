@@ -7,7 +7,7 @@ use service_kit::FieldError;
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// Fields that break a rule (422).
-    #[error("invalid fields")]
+    #[error("invalid fields: {}", describe(.0))]
     Validation(Vec<FieldError>),
     #[error("the email address is already registered")]
     EmailTaken,
@@ -39,6 +39,14 @@ pub enum Error {
     Db(#[from] DbErr),
     #[error("internal: {0}")]
     Internal(String),
+}
+
+fn describe(errors: &[FieldError]) -> String {
+    errors
+        .iter()
+        .map(|e| format!("{} {}", e.field, e.message))
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 impl Error {

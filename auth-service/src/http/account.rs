@@ -16,7 +16,9 @@ use super::client::ClientIp;
 use super::dto::{UserBody, some_or_null};
 use super::error::ApiResult;
 use super::state::AppState;
+use crate::accounts::Accounts;
 use crate::sessions::Caller;
+use crate::sessions::Sessions;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -60,13 +62,12 @@ pub struct ProfilePatch {
         (status = 404, description = "The account no longer exists", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn patch_profile(
-    State(state): State<AppState>,
+    State(accounts): State<Accounts>,
     caller: Caller,
     ApiJson(body): ApiJson<ProfilePatch>,
 ) -> ApiResult<axum::Json<UserBody>> {
     caller.require(Permission::ManageOwnAccount)?;
-    let user = state
-        .accounts
+    let user = accounts
         .update_profile(caller.user_id(), body.first_name, body.last_name)
         .await?;
     Ok(axum::Json(user.into()))
@@ -90,14 +91,13 @@ pub struct PasswordChange {
         (status = 422, description = "Wrong current password or a refused new one", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn change_password(
-    State(state): State<AppState>,
+    State(sessions): State<Sessions>,
     ClientIp(ip): ClientIp,
     caller: Caller,
     ApiJson(body): ApiJson<PasswordChange>,
 ) -> ApiResult<StatusCode> {
     caller.require(Permission::ManageOwnAccount)?;
-    state
-        .sessions
+    sessions
         .change_password(
             &caller,
             SecretString::from(body.current_password),

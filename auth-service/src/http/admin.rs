@@ -16,7 +16,9 @@ use super::client::ClientIp;
 use super::dto::{UserBody, UserList};
 use super::error::ApiResult;
 use super::state::AppState;
+use crate::accounts::admin::Admin;
 use crate::accounts::admin::UserChange;
+use crate::audit::AuditLog;
 use crate::error::Error;
 use crate::sessions::Caller;
 
@@ -36,13 +38,13 @@ pub fn router() -> OpenApiRouter<AppState> {
         QueryErrors,
     ))]
 async fn list_users(
-    State(state): State<AppState>,
+    State(admin): State<Admin>,
     caller: Caller,
     ApiQuery(page): ApiQuery<PageParams>,
 ) -> ApiResult<axum::Json<UserList>> {
     caller.require(Permission::ManageUsers)?;
     let page = page.parse().map_err(Error::Validation)?;
-    let (users, total) = state.admin.list(page.offset(), page.limit()).await?;
+    let (users, total) = admin.list(page.offset(), page.limit()).await?;
     Ok(axum::Json(UserList {
         users: users.into_iter().map(UserBody::from).collect(),
         pagination: page.pagination(total),
@@ -58,12 +60,12 @@ async fn list_users(
         (status = 404, description = "No such user", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn get_user(
-    State(state): State<AppState>,
+    State(admin): State<Admin>,
     caller: Caller,
     Path(id): Path<String>,
 ) -> ApiResult<axum::Json<UserBody>> {
     caller.require(Permission::ManageUsers)?;
-    Ok(axum::Json(state.admin.get(&id).await?.into()))
+    Ok(axum::Json(admin.get(&id).await?.into()))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -84,7 +86,7 @@ pub struct UserPatch {
         (status = 409, description = "The last active admin", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn patch_user(
-    State(state): State<AppState>,
+    State(admin): State<Admin>,
     ClientIp(ip): ClientIp,
     caller: Caller,
     Path(id): Path<String>,
@@ -96,7 +98,7 @@ async fn patch_user(
         is_active: body.is_active,
     };
     Ok(axum::Json(
-        state.admin.change(&caller, &id, change, ip).await?.into(),
+        admin.change(&caller, &id, change, ip).await?.into(),
     ))
 }
 
@@ -135,15 +137,14 @@ pub struct AuditList {
         QueryErrors,
     ))]
 async fn audit(
-    State(state): State<AppState>,
+    State(audit): State<AuditLog>,
     caller: Caller,
     ApiQuery(query): ApiQuery<AuditParams>,
     ApiQuery(page): ApiQuery<PageParams>,
 ) -> ApiResult<axum::Json<AuditList>> {
     caller.require(Permission::ReadAudit)?;
     let page = page.parse().map_err(Error::Validation)?;
-    let (events, total) = state
-        .audit
+    let (events, total) = audit
         .page(query.user_id.as_deref(), page.offset(), page.limit())
         .await?;
     Ok(axum::Json(AuditList {

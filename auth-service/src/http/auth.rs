@@ -18,8 +18,13 @@ use super::client::ClientIp;
 use super::dto::{TokenBody, UserBody};
 use super::error::ApiResult;
 use super::state::AppState;
+use crate::accounts::Accounts;
 use crate::accounts::Registration;
+use crate::audit::AuditLog;
+use crate::limits::RateLimits;
 use crate::sessions::Caller;
+use crate::sessions::Sessions;
+use std::sync::Arc;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -59,13 +64,14 @@ pub struct RegisterBody {
         (status = 429, description = "Rate limited", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn register(
-    State(state): State<AppState>,
+    State(rates): State<Arc<RateLimits>>,
+    State(accounts): State<Accounts>,
+    State(audit): State<AuditLog>,
     ClientIp(ip): ClientIp,
     ApiJson(body): ApiJson<RegisterBody>,
 ) -> ApiResult<impl IntoResponse> {
-    state.rates.register(ip)?;
-    let user = state
-        .accounts
+    rates.check_register(ip)?;
+    let user = accounts
         .register(
             Registration {
                 email: body.email,
@@ -76,8 +82,7 @@ async fn register(
             Role::User,
         )
         .await?;
-    state
-        .audit
+    audit
         .record(
             crate::audit::Event::Register,
             Some(&user.id),
@@ -108,12 +113,11 @@ pub struct LoginBody {
         (status = 429, description = "Too many failures", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn login(
-    State(state): State<AppState>,
+    State(sessions): State<Sessions>,
     ClientIp(ip): ClientIp,
     ApiJson(body): ApiJson<LoginBody>,
 ) -> ApiResult<impl IntoResponse> {
-    let grant = state
-        .sessions
+    let grant = sessions
         .login(&body.email, SecretString::from(body.password), ip)
         .await?;
     Ok(no_store(grant.into()))
@@ -148,11 +152,11 @@ pub struct RefreshBody {
         (status = 429, description = "Rate limited", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn refresh(
-    State(state): State<AppState>,
+    State(sessions): State<Sessions>,
     ClientIp(ip): ClientIp,
     ApiJson(body): ApiJson<RefreshBody>,
 ) -> ApiResult<impl IntoResponse> {
-    let grant = state.sessions.refresh(&body.refresh_token, ip).await?;
+    let grant = sessions.refresh(&body.refresh_token, ip).await?;
     Ok(no_store(grant.into()))
 }
 
@@ -188,7 +192,7 @@ fn optional_json(headers: &HeaderMap, body: &Bytes) -> Result<LogoutBody, InputR
         ServerErrors,
     ))]
 async fn logout(
-    State(state): State<AppState>,
+    State(sessions): State<Sessions>,
     ClientIp(ip): ClientIp,
     caller: Caller,
     headers: HeaderMap,
@@ -196,8 +200,7 @@ async fn logout(
 ) -> ApiResult<StatusCode> {
     caller.require(Permission::ManageOwnAccount)?;
     let body = optional_json(&headers, &body)?;
-    state
-        .sessions
+    sessions
         .logout(&caller, body.refresh_token.as_deref(), ip)
         .await?;
     Ok(StatusCode::NO_CONTENT)
@@ -211,11 +214,11 @@ async fn logout(
         ServerErrors,
     ))]
 async fn logout_all(
-    State(state): State<AppState>,
+    State(sessions): State<Sessions>,
     ClientIp(ip): ClientIp,
     caller: Caller,
 ) -> ApiResult<StatusCode> {
     caller.require(Permission::ManageOwnAccount)?;
-    state.sessions.logout_all(&caller, ip).await?;
+    sessions.logout_all(&caller, ip).await?;
     Ok(StatusCode::NO_CONTENT)
 }

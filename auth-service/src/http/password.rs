@@ -14,6 +14,7 @@ use utoipa_axum::routes;
 use super::client::ClientIp;
 use super::error::ApiResult;
 use super::state::AppState;
+use crate::reset::PasswordResets;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -37,11 +38,11 @@ pub struct ForgotBody {
         (status = 429, description = "Rate limited", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn forgot(
-    State(state): State<AppState>,
+    State(resets): State<PasswordResets>,
     ClientIp(ip): ClientIp,
     ApiJson(body): ApiJson<ForgotBody>,
 ) -> ApiResult<StatusCode> {
-    state.resets.request(&body.email, ip).await?;
+    resets.request(&body.email, ip).await?;
     Ok(StatusCode::ACCEPTED)
 }
 
@@ -62,12 +63,11 @@ pub struct ResetBody {
         (status = 422, description = "A refused password", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn reset(
-    State(state): State<AppState>,
+    State(resets): State<PasswordResets>,
     ClientIp(ip): ClientIp,
     ApiJson(body): ApiJson<ResetBody>,
 ) -> ApiResult<StatusCode> {
-    state
-        .resets
+    resets
         .reset(&body.token, SecretString::from(body.new_password), ip)
         .await?;
     Ok(StatusCode::NO_CONTENT)

@@ -14,25 +14,9 @@ use crate::limits::RateLimits;
 use crate::reset::PasswordResets;
 use crate::sessions::Sessions;
 
-/// Cloned for every request by axum's `State`: one reference count, not one per part.
-#[derive(Clone)]
-pub struct AppState(Arc<Parts>);
-
-impl AppState {
-    pub fn new(parts: Parts) -> Self {
-        AppState(Arc::new(parts))
-    }
-}
-
-impl std::ops::Deref for AppState {
-    type Target = Parts;
-
-    fn deref(&self) -> &Parts {
-        &self.0
-    }
-}
-
-pub struct Parts {
+/// What handlers share; each takes only the parts it needs (`State<Sessions>`, ...).
+#[derive(Clone, FromRef)]
+pub struct AppState {
     pub settings: Arc<Settings>,
     pub accounts: Accounts,
     pub sessions: Sessions,
@@ -45,10 +29,4 @@ pub struct Parts {
     pub authenticator: Arc<Authenticator>,
     /// The discovery document, rendered once.
     pub discovery: Arc<serde_json::Value>,
-}
-
-impl FromRef<AppState> for Arc<Authenticator> {
-    fn from_ref(state: &AppState) -> Self {
-        Arc::clone(&state.authenticator)
-    }
 }

@@ -10,6 +10,8 @@ use utoipa_axum::routes;
 
 use super::state::AppState;
 use crate::config::Settings;
+use crate::keys::ring::KeyRing;
+use std::sync::Arc;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -52,14 +54,14 @@ pub fn discovery_document(settings: &Settings) -> Value {
         body = Object, example = json!({"keys": [{"kty": "RSA", "use": "sig", "alg": "RS256", "kid": "…", "n": "…", "e": "AQAB"}]})),
         ServerErrors,
     ))]
-async fn jwks(State(state): State<AppState>) -> Response {
-    let max_age = jwks_max_age_secs(&state.settings);
+async fn jwks(State(settings): State<Arc<Settings>>, State(ring): State<Arc<KeyRing>>) -> Response {
+    let max_age = jwks_max_age_secs(&settings);
     (
         [
             (header::CONTENT_TYPE, "application/json".to_owned()),
             (header::CACHE_CONTROL, format!("public, max-age={max_age}")),
         ],
-        state.ring.jwks().to_string(),
+        ring.jwks().to_string(),
     )
         .into_response()
 }
@@ -70,8 +72,8 @@ async fn jwks(State(state): State<AppState>) -> Response {
         (status = 200, description = "Metadata", body = Object, content_type = "application/json"),
         ServerErrors,
     ))]
-async fn oauth_metadata(State(state): State<AppState>) -> Response {
-    metadata(&state)
+async fn oauth_metadata(State(discovery): State<Arc<serde_json::Value>>) -> Response {
+    metadata(&discovery)
 }
 
 /// The same document under the OpenID Connect name.
@@ -80,14 +82,14 @@ async fn oauth_metadata(State(state): State<AppState>) -> Response {
         (status = 200, description = "Metadata", body = Object, content_type = "application/json"),
         ServerErrors,
     ))]
-async fn openid_configuration(State(state): State<AppState>) -> Response {
-    metadata(&state)
+async fn openid_configuration(State(discovery): State<Arc<serde_json::Value>>) -> Response {
+    metadata(&discovery)
 }
 
-fn metadata(state: &AppState) -> Response {
+fn metadata(discovery: &serde_json::Value) -> Response {
     (
         [(header::CACHE_CONTROL, "public, max-age=3600")],
-        axum::Json(state.discovery.as_ref().clone()),
+        axum::Json(discovery),
     )
         .into_response()
 }

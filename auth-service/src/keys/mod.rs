@@ -72,16 +72,16 @@ pub enum Rotation {
 }
 
 #[derive(Debug, Clone)]
-pub struct KeyManager {
+pub struct SigningKeys {
     db: DatabaseConnection,
     kek: Arc<KeyEncryptionKey>,
     ring: Arc<KeyRing>,
     policy: KeyPolicy,
 }
 
-impl KeyManager {
+impl SigningKeys {
     pub fn new(db: DatabaseConnection, kek: KeyEncryptionKey, policy: KeyPolicy) -> Self {
-        KeyManager {
+        SigningKeys {
             db,
             kek: Arc::new(kek),
             ring: Arc::new(KeyRing::default()),

@@ -15,6 +15,10 @@ use service_kit::timestamp::Timestamp;
 use crate::error::{Error, Result};
 use crate::store::login_failures as store;
 
+/// Whether an account has failed attempts counted in the current window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FailuresOnRecord(pub bool);
+
 #[derive(Debug, Clone)]
 pub struct LoginLimiter {
     db: DatabaseConnection,
@@ -50,8 +54,13 @@ impl LoginLimiter {
     }
 
     /// 429 if the account or the address has used up its failures in the current window;
-    /// else whether the account has failures on record (one query for both).
-    pub async fn check(&self, account_email: &str, addr: Option<IpAddr>) -> Result<bool> {
+    /// else whether the account has failures on record, which a success then clears (one query
+    /// for both).
+    pub async fn ensure_not_limited(
+        &self,
+        account_email: &str,
+        addr: Option<IpAddr>,
+    ) -> Result<FailuresOnRecord> {
         let now = Timestamp::now();
         let buckets = self.buckets(account_email, addr);
         let keys: Vec<String> = buckets.iter().map(|(key, _)| key.clone()).collect();
@@ -65,7 +74,9 @@ impl LoginLimiter {
                 return Err(self.limited(*started, now));
             }
         }
-        Ok(rows.iter().any(|(key, _, _)| *key == keys[0]))
+        Ok(FailuresOnRecord(
+            rows.iter().any(|(key, _, _)| *key == keys[0]),
+        ))
     }
 
     /// Records a failed attempt; 429 if the limit was already reached (the attempt is then not

@@ -51,19 +51,23 @@ impl RateLimits {
         }
     }
 
-    pub fn register(&self, addr: Option<std::net::IpAddr>) -> Result<()> {
+    /// 429 if `addr` registers faster than its rate.
+    pub fn check_register(&self, addr: Option<std::net::IpAddr>) -> Result<()> {
         addr.map_or(Ok(()), |ip| check(&self.register_by_addr, limit_key(ip)))
     }
 
-    pub fn refresh_from(&self, addr: Option<std::net::IpAddr>) -> Result<()> {
+    /// 429 if `addr` refreshes faster than its rate.
+    pub fn check_refresh_from(&self, addr: Option<std::net::IpAddr>) -> Result<()> {
         addr.map_or(Ok(()), |ip| check(&self.refresh_by_addr, limit_key(ip)))
     }
 
-    pub fn refresh_for(&self, user_id: &str) -> Result<()> {
+    /// 429 if the account refreshes faster than its rate.
+    pub fn check_refresh_for(&self, user_id: &str) -> Result<()> {
         check(&self.refresh_by_account, user_id.to_owned())
     }
 
-    pub fn forgot(&self, addr: Option<std::net::IpAddr>, email: &str) -> Result<()> {
+    /// 429 if `addr` or the email asks for resets faster than their rates.
+    pub fn check_forgot(&self, addr: Option<std::net::IpAddr>, email: &str) -> Result<()> {
         if let Some(ip) = addr {
             check(&self.forgot_by_addr, limit_key(ip))?;
         }

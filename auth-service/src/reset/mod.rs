@@ -100,7 +100,7 @@ impl PasswordResets {
     /// and an unknown address cost the request the same (OWASP Forgot Password cheat sheet).
     pub async fn request(&self, raw_email: &str, ip: Option<IpAddr>) -> Result<()> {
         let email = email::normalize(raw_email).map_err(|m| Error::field("email", m))?;
-        self.rates.forgot(ip, &email)?;
+        self.rates.check_forgot(ip, &email)?;
         self.requests
             .try_send(ResetRequest { email, ip })
             .map_err(|_| {

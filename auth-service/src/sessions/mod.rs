@@ -17,6 +17,7 @@ use crate::accounts::{Accounts, User, email};
 use crate::audit::{AuditLog, Event};
 use crate::error::{Error, Result};
 use crate::keys::ring::KeyRing;
+use crate::limits::login::FailuresOnRecord;
 use crate::limits::{LoginLimiter, RateLimits};
 use crate::store::sessions as store;
 use crate::store::{reset_tokens as reset_store, users as user_store};
@@ -81,7 +82,7 @@ impl Sessions {
             Ok(email) => (email, true),
             Err(_) => (email::not_an_address_key(raw_email), false),
         };
-        self.login_limiter.check(&email, ip).await?;
+        self.login_limiter.ensure_not_limited(&email, ip).await?;
         let record = if may_exist {
             self.accounts.record_by_email(&email).await?
         } else {
@@ -105,7 +106,8 @@ impl Sessions {
             return Err(Error::InvalidCredentials);
         }
         // Failures other attempts recorded while this one was checked count too.
-        let failures_on_record = self.login_limiter.check(&email, ip).await?;
+        let FailuresOnRecord(failures_on_record) =
+            self.login_limiter.ensure_not_limited(&email, ip).await?;
         if !record.is_active {
             metrics::counter!("logins_total", "outcome" => "deactivated").increment(1);
             return Err(Error::AccountDisabled);
@@ -168,7 +170,7 @@ impl Sessions {
     /// Rotates a refresh token. Exactly one of any number of concurrent uses succeeds; any use
     /// of a token already used revokes the session it belongs to.
     pub async fn refresh(&self, token: &str, ip: Option<IpAddr>) -> Result<Grant> {
-        self.rates.refresh_from(ip)?;
+        self.rates.check_refresh_from(ip)?;
         let now = Timestamp::now();
         let published = self.ring.published().get();
         let claims = self
@@ -179,7 +181,7 @@ impl Sessions {
                 metrics::counter!("refreshes_total", "outcome" => "invalid").increment(1);
                 Error::InvalidRefreshToken
             })?;
-        self.rates.refresh_for(&claims.sub)?;
+        self.rates.check_refresh_for(&claims.sub)?;
 
         let successor_jti = uuid::Uuid::new_v4().to_string();
         // The idle limit; the rotation cuts it at the session's end, which only it knows.
@@ -326,7 +328,7 @@ impl Sessions {
         ip: Option<IpAddr>,
     ) -> Result<()> {
         let email = &caller.user.email;
-        self.login_limiter.check(email, ip).await?;
+        self.login_limiter.ensure_not_limited(email, ip).await?;
         let record = self
             .accounts
             .record(caller.user_id())
@@ -354,7 +356,8 @@ impl Sessions {
             ));
         }
         // Failures other attempts recorded while this one was checked count too.
-        let failures_on_record = self.login_limiter.check(email, ip).await?;
+        let FailuresOnRecord(failures_on_record) =
+            self.login_limiter.ensure_not_limited(email, ip).await?;
         crate::accounts::check_new_password("new_password", &new, &record.email)?;
         let hash = self.accounts.hasher().hash(new).await?;
 

@@ -165,18 +165,13 @@ impl TestApp {
         .await
     }
 
-    /// An admin, created through the bootstrap settings of a second instance is overkill: the
-    /// CLI-free way is the domain API on the same database.
+    /// An admin, made with the domain API on the same database (a second instance with
+    /// bootstrap settings would be overkill).
     pub async fn admin(&self, email: &str) -> Tokens {
         let db = service_kit::db::connect(&service_kit::db::DbConfig::new(self.db.url.clone()))
             .await
             .unwrap();
-        let hasher = auth_service::accounts::hasher::PasswordHasher::new(
-            argon2::Params::new(19_456, 2, 1, None).unwrap(),
-            1,
-            8,
-        )
-        .unwrap();
+        let hasher = auth_service::app::password_hasher(&self.settings).unwrap();
         auth_service::accounts::Accounts::new(db.clone(), hasher)
             .ensure_admin(email, PASSWORD.to_owned().into())
             .await

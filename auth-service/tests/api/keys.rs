@@ -113,7 +113,7 @@ async fn a_rotated_key_is_published_before_it_signs_and_old_tokens_keep_verifyin
     let db = service_kit::db::connect(&app.settings.db_config())
         .await
         .unwrap();
-    let manager = auth_service::app::key_manager(
+    let manager = auth_service::app::signing_keys(
         &app.settings,
         db.clone(),
         auth_service::app::KekFile::MustExist,
@@ -314,7 +314,7 @@ async fn a_revoked_key_leaves_the_jwks_and_its_tokens_stop_verifying() {
     let db = service_kit::db::connect(&app.settings.db_config())
         .await
         .unwrap();
-    let manager = auth_service::app::key_manager(
+    let manager = auth_service::app::signing_keys(
         &app.settings,
         db.clone(),
         auth_service::app::KekFile::MustExist,
