@@ -294,14 +294,10 @@ fn invalid(name: &'static str, reason: impl Into<String>) -> SettingsError {
 impl Settings {
     /// Defaults, as if no env var or flag were given; for tests and tools.
     pub fn defaults() -> Settings {
-        use clap::{Command, FromArgMatches};
-        let matches = Settings::augment_args(Command::new("defaults"))
-            .no_binary_name(true)
-            .try_get_matches_from(std::iter::empty::<String>());
-        match matches.and_then(|m| Settings::from_arg_matches(&m)) {
+        match service_kit::settings::defaults() {
             Ok(settings) => settings,
             // startup: the defaults above are literals that parse.
-            #[allow(clippy::panic)]
+            #[expect(clippy::panic, reason = "the defaults are literals; a typo is a bug")]
             Err(e) => panic!("default settings do not parse: {e}"),
         }
     }

@@ -4,6 +4,7 @@
 
 pub mod client_addr;
 pub mod db;
+pub mod field;
 pub mod health;
 pub mod json;
 pub mod layers;

@@ -10,6 +10,14 @@ pub enum LogFormat {
     Json,
 }
 
+/// The settings `T` declares with no flag and no environment variable given: every default,
+/// declared once, in the `#[arg(default_value…)]` attributes. For tests and tools.
+pub fn defaults<T: clap::Args + clap::FromArgMatches>() -> Result<T, clap::Error> {
+    let command = T::augment_args(clap::Command::new("defaults").no_binary_name(true));
+    let matches = command.try_get_matches_from(std::iter::empty::<String>())?;
+    T::from_arg_matches(&matches)
+}
+
 /// The body limit of the contract: larger bodies get 413 before they are read.
 pub const MAX_BODY_BYTES: usize = 65_536;
 

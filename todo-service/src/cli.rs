@@ -1,12 +1,8 @@
-//! The command line: no subcommand (or `serve`) serves; `migrate` applies migrations and exits;
+//! The command line: serving is the default; `migrate` applies migrations and exits;
 //! `healthcheck` asks a running instance whether it is alive (for images without curl).
-
-use std::process::ExitCode;
-use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 
-use crate::app::{self, App};
 use crate::config::Settings;
 
 #[derive(Debug, Parser)]
@@ -31,38 +27,6 @@ pub enum Command {
     Migrate,
     /// Exit 0 if the instance listening on TODO_LISTEN_ADDR answers /healthz, else 1.
     Healthcheck,
-}
-
-/// How long `healthcheck` waits for an answer.
-const HEALTHCHECK_TIMEOUT: Duration = Duration::from_secs(3);
-
-pub async fn run(cli: Cli) -> ExitCode {
-    let Cli { settings, command } = cli;
-    service_kit::telemetry::init(settings.log_format);
-    let command = command.unwrap_or(Command::Serve);
-    let result = match command {
-        Command::Serve => serve(settings).await,
-        Command::Migrate => app::migrate(&settings).await.map_err(|e| e.to_string()),
-        Command::Healthcheck => {
-            service_kit::probe::check(settings.listen_addr, "/healthz", HEALTHCHECK_TIMEOUT).await
-        }
-    };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            tracing::error!(?command, %error, "todo-service failed");
-            ExitCode::FAILURE
-        }
-    }
-}
-
-async fn serve(settings: Settings) -> Result<(), String> {
-    let app = App::build(settings).await.map_err(|e| e.to_string())?;
-    tracing::info!(addr = %app.local_addr(), "todo-service listening");
-    app.run_until_stopped(service_kit::serve::shutdown_signal())
-        .await;
-    tracing::info!("todo-service stopped");
-    Ok(())
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use clap::Parser;
+use clap::Args;
 use clap::builder::BoolishValueParser;
 use secrecy::{ExposeSecret, SecretString};
 use service_kit::db::DbConfig;
@@ -12,12 +12,7 @@ use service_kit::layers::HttpConfig;
 use service_kit::settings::{LogFormat, parse_origins};
 use shared_claims::{JwksConfig, VerifierConfig};
 
-#[derive(Debug, Clone, Parser)]
-#[command(
-    name = "todo-service",
-    version,
-    about = "Todos per user, behind access tokens verified against the auth service's JWKS"
-)]
+#[derive(Debug, Clone, Args)]
 pub struct Settings {
     /// Address to listen on; port 0 picks a free one.
     #[arg(
@@ -107,21 +102,11 @@ fn parse_cors_origins(value: &str) -> Result<CorsOrigins, String> {
 impl Settings {
     /// The settings with every default and no environment: a base for tests and tools.
     pub fn defaults() -> Settings {
-        Settings {
-            listen_addr: SocketAddr::from(([127, 0, 0, 1], 8081)),
-            database_url: SecretString::from("sqlite://data/todo.db?mode=rwc".to_owned()),
-            auto_migrate: true,
-            db_max_connections: service_kit::db::DEFAULT_MAX_CONNECTIONS,
-            db_acquire_timeout_secs: 3,
-            issuer: "http://127.0.0.1:8080".to_owned(),
-            audience: "todo-api".to_owned(),
-            jwks_url: None,
-            jwks_min_refresh_secs: 10,
-            jwks_max_stale_secs: 86_400,
-            leeway_secs: 30,
-            cors_origins: CorsOrigins::default(),
-            web_auth_url: None,
-            log_format: LogFormat::Pretty,
+        match service_kit::settings::defaults() {
+            Ok(settings) => settings,
+            // startup: the defaults are literals that parse.
+            #[expect(clippy::panic, reason = "the defaults are literals; a typo is a bug")]
+            Err(e) => panic!("default settings do not parse: {e}"),
         }
     }
 
@@ -201,13 +186,19 @@ impl Settings {
 
 #[cfg(test)]
 mod tests {
-    use clap::CommandFactory;
+    use clap::{CommandFactory, Parser};
 
     use super::*;
+    use crate::cli::Cli;
+
+    /// Settings as the binary parses them from `args` (the binary's name first).
+    fn parse(args: &[&str]) -> Result<Settings, clap::Error> {
+        Cli::try_parse_from(args).map(|cli| cli.settings)
+    }
 
     #[test]
     fn defaults_are_the_contract_s() {
-        let parsed = Settings::try_parse_from(["todo-service"]).unwrap();
+        let parsed = parse(&["todo-service"]).unwrap();
         let defaults = Settings::defaults();
         assert_eq!(parsed.listen_addr, defaults.listen_addr);
         assert_eq!(
@@ -236,7 +227,7 @@ mod tests {
 
     #[test]
     fn flags_override_and_are_checked() {
-        let parsed = Settings::try_parse_from([
+        let parsed = parse(&[
             "todo-service",
             "--issuer",
             "https://auth.example/",
@@ -255,11 +246,11 @@ mod tests {
         assert!(!parsed.auto_migrate);
         assert_eq!(parsed.cors_origins.0.len(), 2);
         assert_eq!(parsed.jwks_config().min_refresh, Duration::from_secs(2));
-        assert!(Settings::try_parse_from(["todo-service", "--jwks-max-stale-secs", "0"]).is_err());
-        assert!(Settings::try_parse_from(["todo-service", "--cors-origins", "ftp://x"]).is_err());
-        assert!(Settings::try_parse_from(["todo-service", "--listen-addr", "nowhere"]).is_err());
-        assert!(Settings::try_parse_from(["todo-service", "--leeway-secs", "300"]).is_ok());
-        assert!(Settings::try_parse_from(["todo-service", "--leeway-secs", "301"]).is_err());
+        assert!(parse(&["todo-service", "--jwks-max-stale-secs", "0"]).is_err());
+        assert!(parse(&["todo-service", "--cors-origins", "ftp://x"]).is_err());
+        assert!(parse(&["todo-service", "--listen-addr", "nowhere"]).is_err());
+        assert!(parse(&["todo-service", "--leeway-secs", "300"]).is_ok());
+        assert!(parse(&["todo-service", "--leeway-secs", "301"]).is_err());
         let mut bad = Settings::defaults();
         bad.jwks_url = Some("not a url".into());
         assert!(bad.validate().is_err());
@@ -270,7 +261,7 @@ mod tests {
 
     #[test]
     fn help_names_every_environment_variable() {
-        let help = Settings::command().render_long_help().to_string();
+        let help = Cli::command().render_long_help().to_string();
         for var in [
             "TODO_LISTEN_ADDR",
             "TODO_DATABASE_URL",

@@ -1,7 +1,7 @@
 //! todo-service: each user's todos, behind access tokens verified locally against the auth
 //! service's published keys (no call to the auth host per request).
 //!
-//! - [`config`]: the settings; [`cli`]: the command line.
+//! - [`config`]: the settings; [`cli`]: the command line; [`commands`]: what it runs.
 //! - [`app`]: start-up ([`App::build`]) and serving ([`App::run_until_stopped`]).
 //! - [`http`]: routes, handlers, the one error type, the OpenAPI document.
 //! - [`todos`]: the domain (validation, pagination, reports), free of HTTP and SQL.
@@ -9,6 +9,7 @@
 
 pub mod app;
 pub mod cli;
+pub mod commands;
 pub mod config;
 pub mod http;
 pub mod store;

@@ -1,7 +1,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use todo_service::cli::{self, Cli};
+use todo_service::cli::Cli;
 
 // mimalloc: faster than glibc's allocator under this workload (docs/BENCHMARKS.md).
 #[global_allocator]
@@ -9,5 +9,5 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    cli::run(Cli::parse()).await
+    todo_service::commands::run(Cli::parse()).await
 }

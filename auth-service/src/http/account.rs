@@ -13,7 +13,9 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::client::ClientIp;
-use super::dto::{UserBody, some_or_null};
+use service_kit::field::Field;
+
+use super::dto::UserBody;
 use super::error::ApiResult;
 use super::state::AppState;
 use crate::accounts::Accounts;
@@ -43,13 +45,13 @@ async fn get_profile(caller: Caller) -> ApiResult<axum::Json<UserBody>> {
 pub struct ProfilePatch {
     /// `null` or a blank string clears it; else at most 100 characters once trimmed, no NUL
     /// (stored trimmed).
-    #[serde(default, deserialize_with = "some_or_null")]
+    #[serde(default)]
     #[schema(value_type = Option<String>, pattern = r"^[\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*(?:[^\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u0000](?:[^\u0000]{0,98}[^\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u0000])?)?[\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$")]
-    pub first_name: Option<Option<String>>,
+    pub first_name: Field<String>,
     /// As `first_name`.
-    #[serde(default, deserialize_with = "some_or_null")]
+    #[serde(default)]
     #[schema(value_type = Option<String>, pattern = r"^[\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*(?:[^\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u0000](?:[^\u0000]{0,98}[^\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u0000])?)?[\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$")]
-    pub last_name: Option<Option<String>>,
+    pub last_name: Field<String>,
 }
 
 /// Changes the bearer's names.
@@ -68,7 +70,11 @@ async fn patch_profile(
 ) -> ApiResult<axum::Json<UserBody>> {
     caller.require(Permission::ManageOwnAccount)?;
     let user = accounts
-        .update_profile(caller.user_id(), body.first_name, body.last_name)
+        .update_profile(
+            caller.user_id(),
+            body.first_name.into_change(),
+            body.last_name.into_change(),
+        )
         .await?;
     Ok(axum::Json(user.into()))
 }

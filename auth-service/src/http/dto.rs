@@ -1,6 +1,6 @@
 //! Bodies in and out, with their OpenAPI schemas.
 
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::Serialize;
 use service_kit::pagination::Pagination;
 use service_kit::timestamp::Timestamp;
 use shared_claims::Role;
@@ -70,13 +70,4 @@ impl From<Grant> for TokenBody {
 pub struct UserList {
     pub users: Vec<UserBody>,
     pub pagination: Pagination,
-}
-
-/// Present-and-null is `Some(None)`, absent is `None` (with `#[serde(default)]`).
-pub fn some_or_null<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
-where
-    D: Deserializer<'de>,
-    T: Deserialize<'de>,
-{
-    Option::<T>::deserialize(deserializer).map(Some)
 }

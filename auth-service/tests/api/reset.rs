@@ -175,7 +175,7 @@ async fn forgot_takes_the_same_time_for_a_known_and_an_unknown_address() {
     forgot(&app, "fay@example.com").await;
     forgot(&app, "nobody@example.com").await;
     let (mut known, mut unknown) = (Vec::new(), Vec::new());
-    for _ in 0..25 {
+    for _ in 0..40 {
         let started = std::time::Instant::now();
         assert_eq!(forgot(&app, "fay@example.com").await, 202);
         known.push(started.elapsed());
@@ -185,14 +185,16 @@ async fn forgot_takes_the_same_time_for_a_known_and_an_unknown_address() {
     }
     known.sort();
     unknown.sort();
-    let (known, unknown) = (known[12], unknown[12]);
-    eprintln!("forgot medians: known {known:?}, unknown {unknown:?}");
+    // The lower quartile: what a request costs when nothing else on the machine (other tests run
+    // in parallel) gets in its way.
+    let (known, unknown) = (known[10], unknown[10]);
+    eprintln!("forgot lower quartiles: known {known:?}, unknown {unknown:?}");
     // The request does the same work for both; everything that depends on the account happens
     // after the answer. Before, the known address answered measurably later (an insert and the
-    // hand-off to delivery on the request path).
+    // hand-off to delivery on the request path: 2.9 ms against 1.8 ms).
     assert!(
-        known * 4 < unknown * 5 && unknown * 4 < known * 5,
-        "medians: known {known:?}, unknown {unknown:?}"
+        known * 3 < unknown * 4 && unknown * 3 < known * 4,
+        "lower quartiles: known {known:?}, unknown {unknown:?}"
     );
-    webhook.wait_for(26).await;
+    webhook.wait_for(41).await;
 }

@@ -11,8 +11,8 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::AppState;
+use super::dto::{CompletedFilter, OwnerFilter, ReportView, TodoListView, list_query};
 use super::error::ApiError;
-use super::schema::{CompletedFilter, OwnerFilter, ReportView, TodoListView, list_query};
 use crate::store::TodoStore;
 
 pub fn router() -> OpenApiRouter<AppState> {

@@ -4,8 +4,8 @@
 //! validate, calls the store, and maps the result or the one [`ApiError`](error::ApiError).
 
 pub mod admin;
+pub mod dto;
 pub mod error;
-pub mod schema;
 pub mod todos;
 pub mod web;
 
@@ -23,23 +23,11 @@ use utoipa_axum::router::OpenApiRouter;
 use crate::store::TodoStore;
 
 /// What handlers share: the store, and the authenticator the [`shared_claims::Principal`]
-/// extractor verifies tokens with.
-#[derive(Debug, Clone)]
+/// extractor verifies tokens with. Handlers take only the part they use.
+#[derive(Debug, Clone, FromRef)]
 pub struct AppState {
     pub store: TodoStore,
     pub authenticator: Arc<Authenticator>,
-}
-
-impl FromRef<AppState> for Arc<Authenticator> {
-    fn from_ref(state: &AppState) -> Self {
-        Arc::clone(&state.authenticator)
-    }
-}
-
-impl FromRef<AppState> for TodoStore {
-    fn from_ref(state: &AppState) -> Self {
-        state.store.clone()
-    }
 }
 
 #[derive(OpenApi)]

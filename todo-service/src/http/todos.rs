@@ -17,8 +17,8 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::AppState;
+use super::dto::{CompletedFilter, TodoBody, TodoListView, TodoPatchBody, TodoView, list_query};
 use super::error::ApiError;
-use super::schema::{CompletedFilter, TodoBody, TodoListView, TodoPatchBody, TodoView, list_query};
 use crate::store::TodoStore;
 use crate::todos::{NewTodo, TodoId, TodoPatch};
 

@@ -1,14 +1,13 @@
 //! The todo domain: what a todo is, which input makes a valid one, how lists are paged and what
 //! a report holds. Nothing here knows HTTP or SQL.
 
-mod field;
 mod page;
 
 use service_kit::FieldError;
 use service_kit::timestamp::Timestamp;
 
-pub use field::Field;
 pub use page::{ListQuery, Page, Pagination};
+pub use service_kit::field::Field;
 
 /// A title is 1 to this many characters once trimmed.
 pub const MAX_TITLE_CHARS: usize = 255;

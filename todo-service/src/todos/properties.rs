@@ -2,7 +2,7 @@
 
 use proptest::prelude::*;
 
-use super::field::Field;
+use super::Field;
 use super::*;
 
 fn text(max: usize) -> impl Strategy<Value = String> {

@@ -1,6 +1,6 @@
-//! A JSON member that may be absent, `null`, or a value: the three mean different things
-//! (an omitted description is `""`, a `null` one is an error; an omitted PATCH field is left
-//! alone).
+//! A JSON member that may be absent, `null`, or a value: the three mean different things (an
+//! omitted PATCH field is left alone, a `null` one cleared or refused, a value set). Both
+//! services read their bodies' optional members with it.
 
 use serde::{Deserialize, Deserializer};
 
@@ -11,6 +11,18 @@ pub enum Field<T> {
     /// The member was sent as `null`.
     Null,
     Value(T),
+}
+
+impl<T> Field<T> {
+    /// As a change to apply: `None` leaves the value, `Some(None)` clears it, `Some(Some(v))`
+    /// sets it.
+    pub fn into_change(self) -> Option<Option<T>> {
+        match self {
+            Field::Missing => None,
+            Field::Null => Some(None),
+            Field::Value(value) => Some(Some(value)),
+        }
+    }
 }
 
 /// Absent members deserialize as [`Field::Missing`] (with `#[serde(default)]` on the member).
@@ -49,5 +61,8 @@ mod tests {
             Some(Field::Value("a".to_owned()))
         );
         assert!(parse(r#"{"title": 5}"#).is_err());
+        assert_eq!(Field::<u8>::Missing.into_change(), None);
+        assert_eq!(Field::<u8>::Null.into_change(), Some(None));
+        assert_eq!(Field::Value(1).into_change(), Some(Some(1)));
     }
 }
