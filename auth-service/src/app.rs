@@ -381,7 +381,7 @@ fn spawn_housekeeping(
         let mut ticker = tokio::time::interval(Duration::from_secs(300));
         loop {
             ticker.tick().await;
-            let cutoff = Timestamp::now().micros();
+            let cutoff = Timestamp::now();
             let purged = async {
                 let sessions = crate::store::sessions::purge_expired(&db, cutoff).await?;
                 let resets = crate::store::reset_tokens::purge_expired(&db, cutoff).await?;

@@ -94,7 +94,7 @@ async fn keys(settings: Settings, action: KeysCommand) -> Result<ExitCode, Start
                 println!(
                     "{}\t{}\tcreated={}\tactivates={}\tretired={}",
                     key.kid,
-                    key.state,
+                    key.state.as_str(),
                     key.created_at.to_rfc3339(),
                     key.activates_at.to_rfc3339(),
                     retired

@@ -40,6 +40,13 @@ impl Timestamp {
     }
 }
 
+/// Stored as its microseconds, whatever the database.
+impl From<Timestamp> for sea_orm::Value {
+    fn from(value: Timestamp) -> Self {
+        value.0.into()
+    }
+}
+
 impl Serialize for Timestamp {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(&self.to_rfc3339())

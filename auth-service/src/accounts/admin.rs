@@ -63,7 +63,7 @@ impl Admin {
         if !is_user_id(id) {
             return Err(Error::NotFound);
         }
-        let now = Timestamp::now().micros();
+        let now = Timestamp::now();
         let txn = self.db.begin().await?;
         let Some(before) = store::by_id(&txn, id).await?.map(|row| User::from(&row)) else {
             return Err(Error::NotFound);
@@ -79,7 +79,7 @@ impl Admin {
                 return Err(Error::LastAdmin);
             }
         }
-        store::set_role_and_active(&txn, id, role.as_str(), is_active, now).await?;
+        store::set_role_and_active(&txn, id, role.into(), is_active, now).await?;
         if before.is_active && !is_active {
             session_store::revoke_user_sessions(&txn, id, None, "deactivated", now).await?;
             reset_store::consume_all_for_user(&txn, id, now).await?;

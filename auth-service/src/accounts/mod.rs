@@ -39,8 +39,7 @@ impl From<&Model> for User {
             email: row.email.clone(),
             first_name: row.first_name.clone(),
             last_name: row.last_name.clone(),
-            // A role the code does not know never grants more than a user's.
-            role: row.role.parse().unwrap_or(Role::User),
+            role: row.role.into(),
             is_active: row.is_active,
             created_at: Timestamp(row.created_at),
             updated_at: Timestamp(row.updated_at),
@@ -124,7 +123,7 @@ impl Accounts {
             password_hash,
             first_name,
             last_name,
-            role: role.as_str().to_owned(),
+            role: role.into(),
             is_active: true,
             created_at: now,
             updated_at: now,
@@ -165,22 +164,16 @@ impl Accounts {
         if !errors.is_empty() {
             return Err(Error::Validation(errors));
         }
-        store::update_names(
-            &self.db,
-            id,
-            first_name,
-            last_name,
-            Timestamp::now().micros(),
-        )
-        .await?
-        .map(|row| User::from(&row))
-        .ok_or(Error::NotFound)
+        store::update_names(&self.db, id, first_name, last_name, Timestamp::now())
+            .await?
+            .map(|row| User::from(&row))
+            .ok_or(Error::NotFound)
     }
 
     /// Hashes and stores a new password (policy already checked by the caller).
     pub async fn set_password(&self, id: &str, password: SecretString) -> Result<()> {
         let hash = self.hasher.hash(password).await?;
-        store::set_password_hash(&self.db, id, &hash, Timestamp::now().micros()).await?;
+        store::set_password_hash(&self.db, id, &hash, Timestamp::now()).await?;
         Ok(())
     }
 

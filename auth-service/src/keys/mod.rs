@@ -16,8 +16,9 @@ use service_kit::timestamp::Timestamp;
 
 use crate::audit::{AuditLog, Event};
 use crate::error::{Error, Result};
+use crate::store::entities::signing_key::KeyState;
 use crate::store::entities::signing_key::Model;
-use crate::store::keys::{self as store, ACTIVE, NEXT};
+use crate::store::keys as store;
 use crypto::{KeyBinding, KeyEncryptionKey};
 use ring::{KeyRing, PublicKey, SigningKey};
 
@@ -35,7 +36,7 @@ pub struct KeyPolicy {
 #[derive(Debug, Clone)]
 pub struct KeyInfo {
     pub kid: String,
-    pub state: String,
+    pub state: KeyState,
     pub created_at: Timestamp,
     pub activates_at: Timestamp,
     pub retired_at: Option<Timestamp>,
@@ -45,7 +46,7 @@ impl From<&Model> for KeyInfo {
     fn from(row: &Model) -> Self {
         KeyInfo {
             kid: row.kid.clone(),
-            state: row.state.clone(),
+            state: row.state,
             created_at: Timestamp(row.created_at),
             activates_at: Timestamp(row.activates_at),
             retired_at: row.retired_at.map(Timestamp),
@@ -105,11 +106,14 @@ impl SigningKeys {
     /// here all try; the partial unique index on the active state lets one insert win.
     async fn ensure_initial_key(&self) -> Result<()> {
         let keys = store::all(&self.db).await?;
-        if keys.iter().any(|k| k.state == ACTIVE || k.state == NEXT) {
+        if keys
+            .iter()
+            .any(|k| k.state == KeyState::Active || k.state == KeyState::Next)
+        {
             return Ok(());
         }
         let now = Timestamp::now().micros();
-        let row = self.generate_row(ACTIVE, now, now).await?;
+        let row = self.generate_row(KeyState::Active, now, now).await?;
         let kid = row.kid.clone();
         match store::insert(&self.db, row).await {
             Ok(()) => {
@@ -124,7 +128,12 @@ impl SigningKeys {
         }
     }
 
-    async fn generate_row(&self, state: &str, created_at: i64, activates_at: i64) -> Result<Model> {
+    async fn generate_row(
+        &self,
+        state: KeyState,
+        created_at: i64,
+        activates_at: i64,
+    ) -> Result<Model> {
         let bits = self.policy.rsa_bits;
         let key = tokio::task::spawn_blocking(move || generate::generate_rsa(bits))
             .await
@@ -141,7 +150,7 @@ impl SigningKeys {
             .map_err(Error::internal)?;
         Ok(Model {
             kid: key.kid,
-            state: state.to_owned(),
+            state,
             bits: i32::try_from(bits).unwrap_or(i32::MAX),
             public_n: key.n,
             public_e: key.e,
@@ -162,7 +171,11 @@ impl SigningKeys {
         let now = Timestamp::now();
         let pre_publish = i64::try_from(self.policy.pre_publish_secs).unwrap_or(i64::MAX);
         let row = self
-            .generate_row(NEXT, now.micros(), now.plus_secs(pre_publish).micros())
+            .generate_row(
+                KeyState::Next,
+                now.micros(),
+                now.plus_secs(pre_publish).micros(),
+            )
             .await?;
         let info = KeyInfo::from(&row);
         match store::insert(&self.db, row).await {
@@ -188,7 +201,7 @@ impl SigningKeys {
         Ok(store::all(&self.db)
             .await?
             .iter()
-            .find(|k| k.state == NEXT)
+            .find(|k| k.state == KeyState::Next)
             .map(KeyInfo::from))
     }
 
@@ -237,10 +250,10 @@ impl SigningKeys {
         let Some(key) = keys.iter().find(|k| k.kid == kid) else {
             return Ok(Revocation::UnknownKey);
         };
-        let successor = if key.state == ACTIVE {
+        let successor = if key.state == KeyState::Active {
             match keys
                 .iter()
-                .filter(|k| k.state == NEXT)
+                .filter(|k| k.state == KeyState::Next)
                 .max_by_key(|k| k.created_at)
             {
                 Some(next) => Some(next.kid.clone()),
@@ -249,14 +262,7 @@ impl SigningKeys {
         } else {
             None
         };
-        if !store::revoke(
-            &self.db,
-            kid,
-            successor.as_deref(),
-            Timestamp::now().micros(),
-        )
-        .await?
-        {
+        if !store::revoke(&self.db, kid, successor.as_deref(), Timestamp::now()).await? {
             return Ok(Revocation::UnknownKey);
         }
         audit
@@ -280,16 +286,16 @@ impl SigningKeys {
         let keys = store::all(&self.db).await?;
         let due = keys
             .iter()
-            .filter(|k| k.state == NEXT && k.activates_at <= now.micros())
+            .filter(|k| k.state == KeyState::Next && k.activates_at <= now.micros())
             .max_by_key(|k| k.activates_at);
         if let Some(next) = due {
             let keep = i64::try_from(self.policy.longest_token_ttl_secs).unwrap_or(i64::MAX);
             let delete_after = now.plus_secs(keep.saturating_add(RETIRED_SLACK_SECS));
-            if store::promote(&self.db, &next.kid, now.micros(), delete_after.micros()).await? {
+            if store::promote(&self.db, &next.kid, now, delete_after).await? {
                 tracing::info!(kid = %next.kid, "signing key activated");
             }
         }
-        let deleted = store::delete_expired(&self.db, now.micros()).await?;
+        let deleted = store::delete_expired(&self.db, now).await?;
         if deleted > 0 {
             tracing::info!(deleted, "deleted retired signing keys");
         }
@@ -307,7 +313,7 @@ impl SigningKeys {
                 n: key.public_n.clone(),
                 e: key.public_e.clone(),
             });
-            if key.state == ACTIVE || key.state == NEXT {
+            if key.state == KeyState::Active || key.state == KeyState::Next {
                 let signer = self.open_signer(key)?;
                 signers.push(SigningKey {
                     kid: key.kid.clone(),

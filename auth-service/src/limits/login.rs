@@ -86,7 +86,7 @@ impl LoginLimiter {
         let window = self.window_secs.saturating_mul(1_000_000);
         let mut limited = None;
         for (bucket, max) in self.buckets(account_email, addr) {
-            if store::record(&self.db, &bucket, max, window, now.micros())
+            if store::record(&self.db, &bucket, max, window, now)
                 .await?
                 .is_none()
             {
@@ -121,7 +121,7 @@ impl LoginLimiter {
 
     /// Drops counters whose window has passed.
     pub async fn purge(&self) -> Result<u64> {
-        let cutoff = Timestamp::now().plus_secs(-self.window_secs).micros();
+        let cutoff = Timestamp::now().plus_secs(-self.window_secs);
         Ok(store::purge(&self.db, cutoff).await?)
     }
 }

@@ -119,7 +119,7 @@ impl PasswordResets {
     ) -> Result<()> {
         let token_hash = hash_token(token);
         let now = Timestamp::now();
-        let row = store::usable(&self.db, &token_hash, now.micros())
+        let row = store::usable(&self.db, &token_hash, now)
             .await?
             .ok_or(Error::InvalidResetToken)?;
         let user = self
@@ -131,20 +131,15 @@ impl PasswordResets {
         let new_hash = self.accounts.hasher().hash(new_password).await?;
 
         let txn = self.db.begin().await?;
-        if !store::consume(&txn, &token_hash, now.micros()).await? {
+        if !store::consume(&txn, &token_hash, now).await? {
             txn.rollback().await?;
             return Err(Error::InvalidResetToken);
         }
-        user_store::set_password_hash(&txn, &user.id, &new_hash, now.micros()).await?;
-        store::consume_all_for_user(&txn, &user.id, now.micros()).await?;
-        let ended = session_store::revoke_user_sessions(
-            &txn,
-            &user.id,
-            None,
-            "password_reset",
-            now.micros(),
-        )
-        .await?;
+        user_store::set_password_hash(&txn, &user.id, &new_hash, now).await?;
+        store::consume_all_for_user(&txn, &user.id, now).await?;
+        let ended =
+            session_store::revoke_user_sessions(&txn, &user.id, None, "password_reset", now)
+                .await?;
         txn.commit().await?;
 
         self.login_limiter.clear_account(&user.email).await?;

@@ -149,8 +149,8 @@ impl Sessions {
                 sid: session.sid.clone(),
                 user_id: user.id.clone(),
                 refresh_jti: session.refresh_jti,
-                created_at: now.micros(),
-                expires_at: session.refresh_expires_at.micros(),
+                created_at: now,
+                expires_at: session.refresh_expires_at,
                 audit: AuditLog::entry(
                     Event::LoginSucceeded,
                     Some(&user.id),
@@ -191,8 +191,8 @@ impl Sessions {
             sid: claims.sid.clone(),
             user_id: claims.sub.clone(),
             successor_jti: successor_jti.clone(),
-            now: now.micros(),
-            successor_expires_at: successor_expires_at.micros(),
+            now,
+            successor_expires_at,
             session_max_lifetime: self.issuer.session_max_lifetime_micros(),
             audit: AuditLog::entry(
                 Event::Refreshed,
@@ -206,9 +206,9 @@ impl Sessions {
                 let user = User::from(&successor.user);
                 let session = SessionTokens {
                     sid: claims.sid.clone(),
-                    created_at: Timestamp(successor.session_created_at),
+                    created_at: successor.session_created_at,
                     refresh_jti: successor_jti,
-                    refresh_expires_at: Timestamp(successor.expires_at),
+                    refresh_expires_at: successor.expires_at,
                 };
                 let tokens = self.issuer.issue(&user, &session, now).await?;
                 metrics::counter!("refreshes_total", "outcome" => "succeeded").increment(1);
@@ -223,14 +223,9 @@ impl Sessions {
                 Err(Error::InvalidRefreshToken)
             }
             store::Rotated::NotUsable => {
-                let reused = store::revoke_if_reused(
-                    &self.db,
-                    &claims.jti,
-                    &claims.sid,
-                    &claims.sub,
-                    now.micros(),
-                )
-                .await?;
+                let reused =
+                    store::revoke_if_reused(&self.db, &claims.jti, &claims.sid, &claims.sub, now)
+                        .await?;
                 if reused {
                     metrics::counter!("refreshes_total", "outcome" => "reuse_detected")
                         .increment(1);
@@ -272,14 +267,7 @@ impl Sessions {
     ) -> Result<()> {
         let now = Timestamp::now();
         let user_id = caller.user_id();
-        store::revoke_session(
-            &self.db,
-            &caller.session_id,
-            user_id,
-            "logout",
-            now.micros(),
-        )
-        .await?;
+        store::revoke_session(&self.db, &caller.session_id, user_id, "logout", now).await?;
         if let Some(token) = refresh_token {
             let published = self.ring.published().get();
             if let Ok(claims) = self
@@ -287,8 +275,7 @@ impl Sessions {
                 .verify(token, &published, now.unix_secs())
                 && claims.sub == user_id
             {
-                store::revoke_session(&self.db, &claims.sid, user_id, "logout", now.micros())
-                    .await?;
+                store::revoke_session(&self.db, &claims.sid, user_id, "logout", now).await?;
             }
         }
         self.audit
@@ -361,7 +348,7 @@ impl Sessions {
         crate::accounts::check_new_password("new_password", &new, &record.email)?;
         let hash = self.accounts.hasher().hash(new).await?;
 
-        let now = Timestamp::now().micros();
+        let now = Timestamp::now();
         let txn = self.db.begin().await?;
         user_store::set_password_hash(&txn, &record.id, &hash, now).await?;
         reset_store::consume_all_for_user(&txn, &record.id, now).await?;
@@ -393,13 +380,9 @@ impl Sessions {
 
     /// Ends every session of `user_id` but `except`; returns how many ended.
     pub async fn end_all(&self, user_id: &str, except: Option<&str>, reason: &str) -> Result<u64> {
-        Ok(store::revoke_user_sessions(
-            &self.db,
-            user_id,
-            except,
-            reason,
-            Timestamp::now().micros(),
+        Ok(
+            store::revoke_user_sessions(&self.db, user_id, except, reason, Timestamp::now())
+                .await?,
         )
-        .await?)
     }
 }

@@ -6,11 +6,9 @@ use sea_orm::{
     TransactionTrait,
 };
 
-use super::entities::signing_key::{self, Entity as SigningKeys, Model};
+use service_kit::timestamp::Timestamp;
 
-pub const NEXT: &str = "next";
-pub const ACTIVE: &str = "active";
-pub const RETIRED: &str = "retired";
+use super::entities::signing_key::{self, Entity as SigningKeys, KeyState, Model};
 
 pub async fn all(db: &impl ConnectionTrait) -> Result<Vec<Model>, DbErr> {
     SigningKeys::find()
@@ -31,25 +29,25 @@ pub async fn insert(db: &impl ConnectionTrait, row: Model) -> Result<(), DbErr> 
 pub async fn promote(
     db: &DatabaseConnection,
     next_kid: &str,
-    now: i64,
-    retired_delete_after: i64,
+    now: Timestamp,
+    retired_delete_after: Timestamp,
 ) -> Result<bool, DbErr> {
     let txn = db.begin().await?;
     SigningKeys::update_many()
-        .col_expr(signing_key::Column::State, Expr::value(RETIRED))
+        .col_expr(signing_key::Column::State, Expr::value(KeyState::Retired))
         .col_expr(signing_key::Column::RetiredAt, Expr::value(now))
         .col_expr(
             signing_key::Column::DeleteAfter,
             Expr::value(retired_delete_after),
         )
-        .filter(signing_key::Column::State.eq(ACTIVE))
+        .filter(signing_key::Column::State.eq(KeyState::Active))
         .filter(signing_key::Column::Kid.ne(next_kid))
         .exec(&txn)
         .await?;
     let activated = SigningKeys::update_many()
-        .col_expr(signing_key::Column::State, Expr::value(ACTIVE))
+        .col_expr(signing_key::Column::State, Expr::value(KeyState::Active))
         .filter(signing_key::Column::Kid.eq(next_kid))
-        .filter(signing_key::Column::State.eq(NEXT))
+        .filter(signing_key::Column::State.eq(KeyState::Next))
         .exec(&txn)
         .await?
         .rows_affected
@@ -68,7 +66,7 @@ pub async fn revoke(
     db: &DatabaseConnection,
     kid: &str,
     successor: Option<&str>,
-    now: i64,
+    now: Timestamp,
 ) -> Result<bool, DbErr> {
     let txn = db.begin().await?;
     let deleted = SigningKeys::delete_many()
@@ -80,10 +78,10 @@ pub async fn revoke(
     let promoted = match successor {
         Some(next) => {
             SigningKeys::update_many()
-                .col_expr(signing_key::Column::State, Expr::value(ACTIVE))
+                .col_expr(signing_key::Column::State, Expr::value(KeyState::Active))
                 .col_expr(signing_key::Column::ActivatesAt, Expr::value(now))
                 .filter(signing_key::Column::Kid.eq(next))
-                .filter(signing_key::Column::State.eq(NEXT))
+                .filter(signing_key::Column::State.eq(KeyState::Next))
                 .exec(&txn)
                 .await?
                 .rows_affected
@@ -101,9 +99,9 @@ pub async fn revoke(
 }
 
 /// Deletes retired keys whose last token has expired.
-pub async fn delete_expired(db: &impl ConnectionTrait, now: i64) -> Result<u64, DbErr> {
+pub async fn delete_expired(db: &impl ConnectionTrait, now: Timestamp) -> Result<u64, DbErr> {
     Ok(SigningKeys::delete_many()
-        .filter(signing_key::Column::State.eq(RETIRED))
+        .filter(signing_key::Column::State.eq(KeyState::Retired))
         .filter(signing_key::Column::DeleteAfter.lt(now))
         .exec(db)
         .await?

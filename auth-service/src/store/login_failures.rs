@@ -5,6 +5,8 @@
 
 use sea_orm::{ConnectionTrait, DbErr, Value};
 
+use service_kit::timestamp::Timestamp;
+
 use super::statement;
 
 /// Counts a failure for `key` if fewer than `max` were counted in the window (a window older
@@ -14,7 +16,7 @@ pub async fn record(
     key: &str,
     max: u32,
     window_micros: i64,
-    now: i64,
+    now: Timestamp,
 ) -> Result<Option<i64>, DbErr> {
     let sql = "INSERT INTO login_failures (bucket, window_start, count) VALUES ($1, $2, 1) \
          ON CONFLICT (bucket) DO UPDATE SET \
@@ -25,7 +27,7 @@ pub async fn record(
     let values: Vec<Value> = vec![
         key.into(),
         now.into(),
-        (now - window_micros).into(),
+        Timestamp(now.micros().saturating_sub(window_micros)).into(),
         i32::try_from(max).unwrap_or(i32::MAX).into(),
     ];
     let row = db
@@ -84,7 +86,7 @@ pub async fn clear(db: &impl ConnectionTrait, key: &str) -> Result<(), DbErr> {
 }
 
 /// Drops counters whose window ended before `cutoff`.
-pub async fn purge(db: &impl ConnectionTrait, cutoff: i64) -> Result<u64, DbErr> {
+pub async fn purge(db: &impl ConnectionTrait, cutoff: Timestamp) -> Result<u64, DbErr> {
     let sql = "DELETE FROM login_failures WHERE window_start < $1";
     Ok(db
         .execute_raw(statement(

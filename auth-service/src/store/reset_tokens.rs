@@ -3,6 +3,8 @@
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
 
+use service_kit::timestamp::Timestamp;
+
 use super::entities::reset_token::{self, Entity as ResetTokens};
 
 pub async fn insert(db: &impl ConnectionTrait, row: reset_token::Model) -> Result<(), DbErr> {
@@ -16,7 +18,7 @@ pub async fn insert(db: &impl ConnectionTrait, row: reset_token::Model) -> Resul
 pub async fn usable(
     db: &impl ConnectionTrait,
     token_hash: &str,
-    now: i64,
+    now: Timestamp,
 ) -> Result<Option<reset_token::Model>, DbErr> {
     ResetTokens::find()
         .filter(reset_token::Column::TokenHash.eq(token_hash))
@@ -27,7 +29,11 @@ pub async fn usable(
 }
 
 /// Uses the token: `true` for exactly one caller.
-pub async fn consume(db: &impl ConnectionTrait, token_hash: &str, now: i64) -> Result<bool, DbErr> {
+pub async fn consume(
+    db: &impl ConnectionTrait,
+    token_hash: &str,
+    now: Timestamp,
+) -> Result<bool, DbErr> {
     let result = ResetTokens::update_many()
         .col_expr(reset_token::Column::UsedAt, Expr::value(now))
         .filter(reset_token::Column::TokenHash.eq(token_hash))
@@ -42,7 +48,7 @@ pub async fn consume(db: &impl ConnectionTrait, token_hash: &str, now: i64) -> R
 pub async fn consume_all_for_user(
     db: &impl ConnectionTrait,
     user_id: &str,
-    now: i64,
+    now: Timestamp,
 ) -> Result<(), DbErr> {
     ResetTokens::update_many()
         .col_expr(reset_token::Column::UsedAt, Expr::value(now))
@@ -53,7 +59,7 @@ pub async fn consume_all_for_user(
         .map(|_| ())
 }
 
-pub async fn purge_expired(db: &impl ConnectionTrait, cutoff: i64) -> Result<u64, DbErr> {
+pub async fn purge_expired(db: &impl ConnectionTrait, cutoff: Timestamp) -> Result<u64, DbErr> {
     Ok(ResetTokens::delete_many()
         .filter(reset_token::Column::ExpiresAt.lt(cutoff))
         .exec(db)

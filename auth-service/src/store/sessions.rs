@@ -6,6 +6,8 @@ use sea_orm::{
     FromQueryResult, QueryFilter, TransactionTrait, Value,
 };
 
+use service_kit::timestamp::Timestamp;
+
 use super::entities::user;
 use super::statement;
 
@@ -34,7 +36,7 @@ pub async fn insert_refresh_token(
 pub async fn mark_refresh_token_used(
     db: &impl ConnectionTrait,
     jti: &str,
-    now: i64,
+    now: Timestamp,
 ) -> Result<bool, DbErr> {
     let result = RefreshTokens::update_many()
         .col_expr(refresh_token::Column::UsedAt, Expr::value(now))
@@ -82,7 +84,7 @@ pub async fn revoke_session(
     id: &str,
     user_id: &str,
     reason: &str,
-    now: i64,
+    now: Timestamp,
 ) -> Result<bool, DbErr> {
     let result = Sessions::update_many()
         .col_expr(session::Column::RevokedAt, Expr::value(now))
@@ -101,7 +103,7 @@ pub async fn revoke_user_sessions(
     user_id: &str,
     except: Option<&str>,
     reason: &str,
-    now: i64,
+    now: Timestamp,
 ) -> Result<u64, DbErr> {
     let mut update = Sessions::update_many()
         .col_expr(session::Column::RevokedAt, Expr::value(now))
@@ -117,7 +119,7 @@ pub async fn revoke_user_sessions(
 /// Deletes refresh tokens that expired before `cutoff`, then the sessions left without a
 /// token that could still be used: a session lives as long as its newest refresh token, so a
 /// refresh needs not touch its session row.
-pub async fn purge_expired(db: &impl ConnectionTrait, cutoff: i64) -> Result<u64, DbErr> {
+pub async fn purge_expired(db: &impl ConnectionTrait, cutoff: Timestamp) -> Result<u64, DbErr> {
     let tokens = RefreshTokens::delete_many()
         .filter(refresh_token::Column::ExpiresAt.lt(cutoff))
         .exec(db)
@@ -142,9 +144,8 @@ pub struct NewSession {
     pub sid: String,
     pub user_id: String,
     pub refresh_jti: String,
-    /// Microseconds since the epoch.
-    pub created_at: i64,
-    pub expires_at: i64,
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
     pub audit: super::entities::audit_event::Model,
 }
 
@@ -183,8 +184,8 @@ pub async fn open(db: &DatabaseConnection, new: NewSession) -> Result<(), DbErr>
         session::Model {
             id: new.sid.clone(),
             user_id: new.user_id.clone(),
-            created_at: new.created_at,
-            expires_at: new.expires_at,
+            created_at: new.created_at.micros(),
+            expires_at: new.expires_at.micros(),
             revoked_at: None,
             revoked_reason: None,
         },
@@ -196,8 +197,8 @@ pub async fn open(db: &DatabaseConnection, new: NewSession) -> Result<(), DbErr>
             jti: new.refresh_jti,
             session_id: new.sid,
             user_id: new.user_id,
-            issued_at: new.created_at,
-            expires_at: new.expires_at,
+            issued_at: new.created_at.micros(),
+            expires_at: new.expires_at.micros(),
             used_at: None,
         },
     )
@@ -213,10 +214,9 @@ pub struct Rotation {
     pub sid: String,
     pub user_id: String,
     pub successor_jti: String,
-    /// Microseconds since the epoch.
-    pub now: i64,
+    pub now: Timestamp,
     /// The successor's idle limit; it is cut at the session's absolute end.
-    pub successor_expires_at: i64,
+    pub successor_expires_at: Timestamp,
     /// The session's absolute lifetime, in microseconds from its creation.
     pub session_max_lifetime: i64,
     pub audit: super::entities::audit_event::Model,
@@ -226,8 +226,8 @@ pub struct Rotation {
 #[derive(Debug)]
 pub struct Successor {
     pub user: user::Model,
-    pub session_created_at: i64,
-    pub expires_at: i64,
+    pub session_created_at: Timestamp,
+    pub expires_at: Timestamp,
 }
 
 #[derive(Debug)]
@@ -296,8 +296,8 @@ pub async fn rotate(db: &DatabaseConnection, r: Rotation) -> Result<Rotated, DbE
         }
         return Ok(Rotated::Yes(Successor {
             user: user::Model::from_query_result(&row, "")?,
-            session_created_at: row.try_get("", "session_created_at")?,
-            expires_at: row.try_get("", "successor_expires_at")?,
+            session_created_at: Timestamp(row.try_get("", "session_created_at")?),
+            expires_at: Timestamp(row.try_get("", "successor_expires_at")?),
         }));
     }
 
@@ -309,24 +309,24 @@ pub async fn rotate(db: &DatabaseConnection, r: Rotation) -> Result<Rotated, DbE
     let session = session(&txn, &r.sid).await?.filter(|s| {
         s.revoked_at.is_none()
             && s.user_id == r.user_id
-            && s.created_at.saturating_add(r.session_max_lifetime) > r.now
+            && s.created_at.saturating_add(r.session_max_lifetime) > r.now.micros()
     });
     let user = super::users::by_id(&txn, &r.user_id).await?;
     let (Some(session), Some(user)) = (session, user.filter(|u| u.is_active)) else {
         txn.commit().await?;
         return Ok(Rotated::SessionEnded);
     };
-    let expires_at = r
-        .successor_expires_at
-        .min(session.created_at.saturating_add(r.session_max_lifetime));
+    let expires_at = r.successor_expires_at.min(Timestamp(
+        session.created_at.saturating_add(r.session_max_lifetime),
+    ));
     insert_refresh_token(
         &txn,
         refresh_token::Model {
             jti: r.successor_jti,
             session_id: r.sid.clone(),
             user_id: r.user_id,
-            issued_at: r.now,
-            expires_at,
+            issued_at: r.now.micros(),
+            expires_at: expires_at.micros(),
             used_at: None,
         },
     )
@@ -335,7 +335,7 @@ pub async fn rotate(db: &DatabaseConnection, r: Rotation) -> Result<Rotated, DbE
     txn.commit().await?;
     Ok(Rotated::Yes(Successor {
         user,
-        session_created_at: session.created_at,
+        session_created_at: Timestamp(session.created_at),
         expires_at,
     }))
 }
@@ -347,7 +347,7 @@ pub async fn revoke_if_reused(
     jti: &str,
     sid: &str,
     user_id: &str,
-    now: i64,
+    now: Timestamp,
 ) -> Result<bool, DbErr> {
     let known = refresh_token(db, jti).await?;
     let reused = known.is_some_and(|t| t.used_at.is_some() && t.session_id == sid);

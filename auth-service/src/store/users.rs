@@ -6,7 +6,9 @@ use sea_orm::{
     PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 
-use super::entities::user::{self, Entity as Users, Model};
+use service_kit::timestamp::Timestamp;
+
+use super::entities::user::{self, Entity as Users, Model, StoredRole};
 
 pub async fn insert(db: &impl ConnectionTrait, user: Model) -> Result<(), DbErr> {
     Users::insert(user::ActiveModel::from(user))
@@ -32,7 +34,7 @@ pub async fn update_names(
     id: &str,
     first_name: Option<Option<String>>,
     last_name: Option<Option<String>>,
-    now: i64,
+    now: Timestamp,
 ) -> Result<Option<Model>, DbErr> {
     let Some(existing) = by_id(db, id).await? else {
         return Ok(None);
@@ -44,7 +46,7 @@ pub async fn update_names(
     if let Some(last) = last_name {
         active.last_name = ActiveValue::Set(last);
     }
-    active.updated_at = ActiveValue::Set(now);
+    active.updated_at = ActiveValue::Set(now.micros());
     active.update(db).await.map(Some)
 }
 
@@ -52,7 +54,7 @@ pub async fn set_password_hash(
     db: &impl ConnectionTrait,
     id: &str,
     hash: &str,
-    now: i64,
+    now: Timestamp,
 ) -> Result<(), DbErr> {
     Users::update_many()
         .col_expr(user::Column::PasswordHash, Expr::value(hash))
@@ -103,7 +105,7 @@ pub async fn active_admin_ids_locked(db: &impl ConnectionTrait) -> Result<Vec<St
     let mut query = Users::find()
         .select_only()
         .column(user::Column::Id)
-        .filter(user::Column::Role.eq("admin"))
+        .filter(user::Column::Role.eq(StoredRole::Admin))
         .filter(user::Column::IsActive.eq(true));
     if db.get_database_backend() == DbBackend::Postgres {
         query = query.lock(LockType::Update);
@@ -114,9 +116,9 @@ pub async fn active_admin_ids_locked(db: &impl ConnectionTrait) -> Result<Vec<St
 pub async fn set_role_and_active(
     db: &impl ConnectionTrait,
     id: &str,
-    role: &str,
+    role: StoredRole,
     is_active: bool,
-    now: i64,
+    now: Timestamp,
 ) -> Result<(), DbErr> {
     Users::update_many()
         .col_expr(user::Column::Role, Expr::value(role))

@@ -171,7 +171,7 @@ async fn a_rotated_key_is_published_before_it_signs_and_old_tokens_keep_verifyin
         let states: Vec<(String, String)> = stored_keys(&app.db.url)
             .await
             .into_iter()
-            .map(|k| (k.kid, k.state))
+            .map(|k| (k.kid, k.state.as_str().to_owned()))
             .collect();
         states.contains(&(new_kid.clone(), "active".into()))
             && states.contains(&(old_kid.clone(), "retired".into()))
@@ -277,7 +277,7 @@ async fn three_instances_started_together_on_an_empty_database_share_one_active_
     }
     let keys = stored_keys(&db.url).await;
     assert_eq!(
-        keys.iter().filter(|k| k.state == "active").count(),
+        keys.iter().filter(|k| k.state.as_str() == "active").count(),
         1,
         "{keys:?}"
     );

@@ -216,7 +216,7 @@ async fn purging_removes_expired_sessions_and_keeps_live_ones() {
     let db = service_kit::db::connect(&app.settings.db_config())
         .await
         .unwrap();
-    let now = service_kit::timestamp::Timestamp::now().micros();
+    let now = service_kit::timestamp::Timestamp::now();
     let purged = auth_service::store::sessions::purge_expired(&db, now)
         .await
         .unwrap();

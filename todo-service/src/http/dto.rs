@@ -30,7 +30,7 @@ pub struct TodoView {
 impl From<Todo> for TodoView {
     fn from(todo: Todo) -> Self {
         TodoView {
-            id: todo.id,
+            id: todo.id.into_string(),
             user_id: todo.user_id,
             title: todo.title,
             description: todo.description,

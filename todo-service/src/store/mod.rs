@@ -92,7 +92,7 @@ impl TodoStore {
 /// Inserts a todo and counts it.
 async fn insert(db: &impl ConnectionTrait, todo: &Todo) -> Result<(), DbErr> {
     let row = entity::ActiveModel {
-        id: Set(todo.id.clone()),
+        id: Set(todo.id.as_str().to_owned()),
         user_id: Set(todo.user_id.clone()),
         title: Set(todo.title.clone()),
         description: Set(todo.description.clone()),
@@ -132,7 +132,7 @@ impl OwnerTodos<'_> {
     pub async fn create(&self, new: NewTodo) -> Result<Todo, DbErr> {
         let now = Timestamp::now();
         let todo = Todo {
-            id: TodoId::generate().as_str().to_owned(),
+            id: TodoId::generate(),
             user_id: self.owner.to_owned(),
             title: new.title().to_owned(),
             description: new.description().to_owned(),
@@ -317,7 +317,7 @@ fn counts_of(row: &QueryResult) -> Result<Counts, DbErr> {
 
 fn todo_of(row: &QueryResult) -> Result<Todo, DbErr> {
     Ok(Todo {
-        id: row.try_get("", "id")?,
+        id: TodoId::from_stored(row.try_get("", "id")?),
         user_id: row.try_get("", "user_id")?,
         title: row.try_get("", "title")?,
         description: row.try_get("", "description")?,
@@ -330,7 +330,7 @@ fn todo_of(row: &QueryResult) -> Result<Todo, DbErr> {
 impl From<entity::Model> for Todo {
     fn from(row: entity::Model) -> Self {
         Todo {
-            id: row.id,
+            id: TodoId::from_stored(row.id),
             user_id: row.user_id,
             title: row.title,
             description: row.description,

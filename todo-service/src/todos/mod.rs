@@ -33,12 +33,27 @@ impl TodoId {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// An id as the store holds it: written by [`TodoId::generate`], so trusted as it is.
+    pub fn from_stored(id: String) -> TodoId {
+        TodoId(id)
+    }
+
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
+impl std::fmt::Display for TodoId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
 }
 
 /// A stored todo.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Todo {
-    pub id: String,
+    pub id: TodoId,
     pub user_id: String,
     pub title: String,
     pub description: String,

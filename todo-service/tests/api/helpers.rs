@@ -358,7 +358,7 @@ impl TestApp {
         let mut ids = Vec::with_capacity(n);
         for i in 0..n {
             let todo = Todo {
-                id: TodoId::generate().as_str().to_owned(),
+                id: TodoId::generate(),
                 user_id: user_id.to_owned(),
                 title: format!("seeded {i}"),
                 description: String::new(),
@@ -367,7 +367,7 @@ impl TestApp {
                 updated_at: Timestamp(created_at),
             };
             store.insert(&todo).await.expect("seed a todo");
-            ids.push(todo.id);
+            ids.push(todo.id.into_string());
         }
         store.connection().clone().close().await.expect("close");
         ids
