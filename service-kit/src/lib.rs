@@ -19,6 +19,7 @@ pub mod settings;
 pub mod telemetry;
 #[cfg(feature = "test-util")]
 pub mod test_db;
+pub mod text;
 pub mod timestamp;
 
 pub use shared_claims::{FieldError, Problem};

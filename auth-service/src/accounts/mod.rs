@@ -9,6 +9,7 @@ use sea_orm::DatabaseConnection;
 use secrecy::{ExposeSecret, SecretString};
 use service_kit::FieldError;
 use service_kit::db::{DbFailure, classify};
+use service_kit::text::TrimmedText;
 use service_kit::timestamp::Timestamp;
 use shared_claims::Role;
 
@@ -18,6 +19,11 @@ use crate::store::users as store;
 use hasher::PasswordHasher;
 
 pub const MAX_NAME_CHARS: usize = 100;
+/// The name rule: trimmed, at most 100 characters, no NUL; blank means none.
+pub const NAME: TrimmedText = TrimmedText {
+    max_chars: MAX_NAME_CHARS,
+    required: false,
+};
 
 /// A user as the API shows it: never the password hash.
 #[derive(Debug, Clone)]
@@ -55,20 +61,19 @@ pub struct Registration {
     pub last_name: Option<String>,
 }
 
-/// A name as stored: trimmed, empty means none, at most 100 characters, no NUL (which
-/// PostgreSQL cannot store in text).
+/// A name as stored ([`NAME`]): trimmed, empty means none.
 pub fn clean_name(
     field: &str,
     name: Option<String>,
     errors: &mut Vec<FieldError>,
 ) -> Option<String> {
-    let name = name?.trim().to_owned();
-    if name.chars().count() > MAX_NAME_CHARS {
-        errors.push(FieldError::new(field, "must be at most 100 characters"));
-    } else if name.contains('\0') {
-        errors.push(FieldError::new(field, "must not contain NUL characters"));
+    match NAME.check(field, &name?) {
+        Ok(trimmed) => (!trimmed.is_empty()).then(|| trimmed.to_owned()),
+        Err(error) => {
+            errors.push(error);
+            None
+        }
     }
-    (!name.is_empty()).then_some(name)
 }
 
 /// Checks a new password for an account; the error names `field`.

@@ -15,7 +15,7 @@ use utoipa_axum::routes;
 use super::client::ClientIp;
 use service_kit::field::Field;
 
-use super::dto::UserBody;
+use super::dto::{UserBody, name_change_schema};
 use super::error::ApiResult;
 use super::state::AppState;
 use crate::accounts::Accounts;
@@ -43,14 +43,11 @@ async fn get_profile(caller: Caller) -> ApiResult<axum::Json<UserBody>> {
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct ProfilePatch {
-    /// `null` or a blank string clears it; else at most 100 characters once trimmed, no NUL
-    /// (stored trimmed).
     #[serde(default)]
-    #[schema(value_type = Option<String>, pattern = r"^[\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*(?:[^\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u0000](?:[^\u0000]{0,98}[^\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u0000])?)?[\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$")]
+    #[schema(schema_with = name_change_schema)]
     pub first_name: Field<String>,
-    /// As `first_name`.
     #[serde(default)]
-    #[schema(value_type = Option<String>, pattern = r"^[\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*(?:[^\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u0000](?:[^\u0000]{0,98}[^\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u0000])?)?[\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$")]
+    #[schema(schema_with = name_change_schema)]
     pub last_name: Field<String>,
 }
 

@@ -15,7 +15,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::client::ClientIp;
-use super::dto::{TokenBody, UserBody};
+use super::dto::{TokenBody, UserBody, name_schema};
 use super::error::ApiResult;
 use super::state::AppState;
 use crate::accounts::Accounts;
@@ -41,16 +41,9 @@ pub struct RegisterBody {
     pub email: String,
     #[schema(min_length = 8, max_length = 128)]
     pub password: String,
-    /// At most 100 characters once trimmed, no NUL; stored trimmed, blank means none. The
-    /// pattern says so: surrounding whitespace (as Unicode defines it) is free.
-    #[schema(
-        pattern = r"^[\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*(?:[^\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u0000](?:[^\u0000]{0,98}[^\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u0000])?)?[\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$"
-    )]
+    #[schema(schema_with = name_schema)]
     pub first_name: Option<String>,
-    /// As `first_name`.
-    #[schema(
-        pattern = r"^[\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*(?:[^\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u0000](?:[^\u0000]{0,98}[^\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u0000])?)?[\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$"
-    )]
+    #[schema(schema_with = name_schema)]
     pub last_name: Option<String>,
 }
 

@@ -71,3 +71,21 @@ pub struct UserList {
     pub users: Vec<UserBody>,
     pub pagination: Pagination,
 }
+
+/// A name's schema in a registration, from the rule the domain checks it with.
+pub fn name_schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    crate::accounts::NAME.schema(
+        true,
+        "At most 100 characters once trimmed, no NUL; stored trimmed, blank means none. The \
+         pattern says so: surrounding whitespace (Unicode's, and U+001C–U+001F) is free.",
+    )
+}
+
+/// A name's schema in a profile change.
+pub fn name_change_schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    crate::accounts::NAME.schema(
+        true,
+        "`null` or a blank string clears it; else at most 100 characters once trimmed, no NUL \
+         (stored trimmed).",
+    )
+}

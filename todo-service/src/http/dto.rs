@@ -104,20 +104,22 @@ impl From<Report> for ReportView {
     }
 }
 
+/// A title's schema, from the rule the domain checks it with.
+fn title_schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    crate::todos::TITLE.schema(
+        false,
+        "1–255 characters once leading and trailing whitespace is trimmed (stored trimmed), no \
+         NUL. The pattern says exactly that, so whitespace around the 255 is free: Unicode's, and \
+         U+001C–U+001F, which most regular-expression engines count as `\\s` too.",
+    )
+}
+
 /// A whole todo: to create (POST) or to replace one (PUT). Unknown members are ignored.
 #[derive(Debug, Deserialize, ToSchema)]
 #[schema(as = TodoFields)]
 pub struct TodoBody {
-    /// 1–255 characters once leading and trailing whitespace is trimmed (stored trimmed), no
-    /// NUL. The pattern says exactly that, so whitespace around the 255 is free: Unicode's, and
-    /// U+001C–U+001F, which most regular-expression engines count as `\s` too.
     #[serde(default)]
-    #[schema(
-        value_type = String,
-        required = true,
-        min_length = 1,
-        pattern = r"^[\t-\r\x1c-\x20\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*[^\t-\r\x1c-\x20\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u0000](?:[^\u0000]{0,253}[^\t-\r\x1c-\x20\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u0000])?[\t-\r\x1c-\x20\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$"
-    )]
+    #[schema(schema_with = title_schema, required = true)]
     pub title: Field<String>,
     /// At most 10,000 characters; `""` when omitted.
     #[serde(default)]
@@ -133,13 +135,8 @@ pub struct TodoBody {
 #[derive(Debug, Deserialize, ToSchema)]
 #[schema(as = TodoChanges)]
 pub struct TodoPatchBody {
-    /// 1–255 characters once trimmed, no NUL (as in `TodoFields`).
     #[serde(default)]
-    #[schema(
-        value_type = String,
-        min_length = 1,
-        pattern = r"^[\t-\r\x1c-\x20\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*[^\t-\r\x1c-\x20\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u0000](?:[^\u0000]{0,253}[^\t-\r\x1c-\x20\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u0000])?[\t-\r\x1c-\x20\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$"
-    )]
+    #[schema(schema_with = title_schema)]
     pub title: Field<String>,
     /// At most 10,000 characters.
     #[serde(default)]

@@ -4,6 +4,7 @@
 mod page;
 
 use service_kit::FieldError;
+use service_kit::text::TrimmedText;
 use service_kit::timestamp::Timestamp;
 
 pub use page::{ListQuery, Page, Pagination};
@@ -11,6 +12,11 @@ pub use service_kit::field::Field;
 
 /// A title is 1 to this many characters once trimmed.
 pub const MAX_TITLE_CHARS: usize = 255;
+/// The title rule: trimmed, 1 to 255 characters, no NUL.
+pub const TITLE: TrimmedText = TrimmedText {
+    max_chars: MAX_TITLE_CHARS,
+    required: true,
+};
 /// A description is at most this many characters.
 pub const MAX_DESCRIPTION_CHARS: usize = 10_000;
 
@@ -179,13 +185,6 @@ impl From<NewTodo> for TodoPatch {
     }
 }
 
-/// Whitespace as Unicode defines it, plus the ASCII information separators U+001C–U+001F that
-/// common regular-expression engines also count as `\s` (so the published `pattern` and this
-/// rule agree).
-fn is_blank(c: char) -> bool {
-    c.is_whitespace() || ('\u{1c}'..='\u{1f}').contains(&c)
-}
-
 /// `None` when absent or invalid (the violation recorded); the trimmed title otherwise.
 fn title(field: Field<String>, violations: &mut Vec<FieldError>) -> Option<String> {
     let raw = match field {
@@ -196,25 +195,12 @@ fn title(field: Field<String>, violations: &mut Vec<FieldError>) -> Option<Strin
         }
         Field::Value(raw) => raw,
     };
-    let trimmed = raw.trim_matches(is_blank);
-    let chars = trimmed.chars().count();
-    let problem = if chars == 0 {
-        Some("title must not be empty".to_owned())
-    } else if chars > MAX_TITLE_CHARS {
-        Some(format!(
-            "title must be at most {MAX_TITLE_CHARS} characters (it has {chars})"
-        ))
-    } else if trimmed.contains('\0') {
-        Some("title must not contain NUL characters".to_owned())
-    } else {
-        None
-    };
-    match problem {
-        Some(message) => {
-            violations.push(FieldError::new("title", message));
+    match TITLE.check("title", &raw) {
+        Ok(trimmed) => Some(trimmed.to_owned()),
+        Err(error) => {
+            violations.push(error);
             None
         }
-        None => Some(trimmed.to_owned()),
     }
 }
 
