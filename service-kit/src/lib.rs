@@ -19,6 +19,8 @@ pub mod settings;
 pub mod telemetry;
 #[cfg(feature = "test-util")]
 pub mod test_db;
+#[cfg(feature = "test-util")]
+pub mod test_http;
 pub mod text;
 pub mod timestamp;
 

@@ -9,6 +9,7 @@ use axum::http::StatusCode;
 use reqwest::{Response, header};
 use serde_json::{Value, json};
 use service_kit::test_db::TestDb;
+use service_kit::test_http::Reply;
 
 pub const PASSWORD: &str = "correct horse battery staple";
 
@@ -230,18 +231,20 @@ impl From<Value> for Tokens {
 }
 
 /// Asserts a problem+json answer with `status`, and returns its body.
-pub async fn problem(response: Response, status: u16) -> Value {
-    assert_eq!(response.status(), status, "status");
-    assert_eq!(
-        response.headers()[header::CONTENT_TYPE],
-        "application/problem+json"
-    );
-    let body: Value = response.json().await.unwrap();
-    assert_eq!(body["status"], status);
-    for field in ["type", "title", "detail"] {
-        assert!(body[field].is_string(), "problem field {field}: {body}");
+#[track_caller]
+pub fn problem(response: Response, status: u16) -> impl std::future::Future<Output = Value> {
+    let caller = std::panic::Location::caller();
+    async move {
+        let reply = Reply::read(response).await;
+        if reply.status.as_u16() != status {
+            panic!(
+                "{caller}: expected {status}, got {}: {}",
+                reply.status, reply.text
+            );
+        }
+        reply.assert_problem(status);
+        reply.body
     }
-    body
 }
 
 /// The fields a 422 names.

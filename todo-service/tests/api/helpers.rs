@@ -5,13 +5,14 @@ use std::net::SocketAddr;
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use reqwest::header::{CONTENT_TYPE, HeaderMap};
+use reqwest::header::CONTENT_TYPE;
 use reqwest::{Method, StatusCode};
 use secrecy::SecretString;
 use serde_json::{Value, json};
 use service_kit::db::DbConfig;
 use service_kit::settings::LogFormat;
 use service_kit::test_db::TestDb;
+pub use service_kit::test_http::Reply;
 use service_kit::timestamp::Timestamp;
 use shared_claims::test_util::{JwksServer, TestKey, access_claims, access_header};
 use todo_service::store::TodoStore;
@@ -46,62 +47,6 @@ fn init_logs() {
 pub struct User {
     pub id: String,
     pub token: String,
-}
-
-/// A response, read.
-#[derive(Debug)]
-pub struct Reply {
-    pub status: StatusCode,
-    pub headers: HeaderMap,
-    pub body: Value,
-    pub text: String,
-}
-
-impl Reply {
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).and_then(|v| v.to_str().ok())
-    }
-
-    /// The `field`s of a 422's `errors`.
-    pub fn error_fields(&self) -> Vec<String> {
-        self.body["errors"]
-            .as_array()
-            .map(|errors| {
-                errors
-                    .iter()
-                    .filter_map(|e| e["field"].as_str().map(str::to_owned))
-                    .collect()
-            })
-            .unwrap_or_default()
-    }
-
-    /// Asserts a problem+json answer with `status`.
-    #[track_caller]
-    pub fn assert_problem(&self, status: u16) -> &Self {
-        assert_eq!(self.status.as_u16(), status, "{}", self.text);
-        assert_eq!(
-            self.header("content-type"),
-            Some("application/problem+json"),
-            "{}",
-            self.text
-        );
-        assert_eq!(self.body["status"], status, "{}", self.text);
-        for member in ["type", "title", "detail"] {
-            assert!(
-                self.body[member].is_string(),
-                "no `{member}`: {}",
-                self.text
-            );
-        }
-        self
-    }
-
-    /// Asserts a 422 naming exactly `fields`.
-    #[track_caller]
-    pub fn assert_invalid(&self, fields: &[&str]) {
-        self.assert_problem(422);
-        assert_eq!(self.error_fields(), fields, "{}", self.text);
-    }
 }
 
 /// How to start the app; [`TestApp::spawn`] uses the defaults.
@@ -263,7 +208,7 @@ impl TestApp {
         if let Some(body) = body {
             request = request.json(&body);
         }
-        read(request.send().await.expect("request sent")).await
+        Reply::read(request.send().await.expect("request sent")).await
     }
 
     /// A request with a raw body and content type (or none).
@@ -285,7 +230,7 @@ impl TestApp {
         if let Some(content_type) = content_type {
             request = request.header(CONTENT_TYPE, content_type);
         }
-        read(request.send().await.expect("request sent")).await
+        Reply::read(request.send().await.expect("request sent")).await
     }
 
     pub async fn get(&self, path: &str, token: Option<&str>) -> Reply {
@@ -377,19 +322,6 @@ impl TestApp {
 impl Drop for TestApp {
     fn drop(&mut self) {
         self.stop();
-    }
-}
-
-async fn read(response: reqwest::Response) -> Reply {
-    let status = response.status();
-    let headers = response.headers().clone();
-    let text = response.text().await.expect("response body");
-    let body = serde_json::from_str(&text).unwrap_or(Value::Null);
-    Reply {
-        status,
-        headers,
-        body,
-        text,
     }
 }
 
