@@ -70,11 +70,9 @@ fi
 PY="$VENV/bin/python"
 
 # --- binaries -------------------------------------------------------------------------------
-printf '==> build (debug)\n'
-(cd "$ROOT" && cargo build --locked -p auth-service -p todo-service)
-target_dir="$(cd "$ROOT" && cargo metadata --format-version 1 --no-deps |
-  "$PY" -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')"
-bin="$target_dir/debug"
+# shellcheck source=scripts/lib/services.sh
+source "$ROOT/scripts/lib/services.sh"
+build_debug_binaries
 artifacts="$target_dir/browser-artifacts"
 rm -rf "$artifacts"
 mkdir -p "$artifacts"
@@ -84,47 +82,15 @@ work="$(mktemp -d "${TMPDIR:-/tmp}/browser-tests.XXXXXX")"
 pids=()
 cleanup() {
   local rc=$?
-  if ((${#pids[@]})); then
-    kill -TERM "${pids[@]}" 2>/dev/null || true
-    wait "${pids[@]}" 2>/dev/null || true
-  fi
+  stop_services
   cp "$work"/*.log "$artifacts"/ 2>/dev/null || true
-  if ((rc != 0)); then
-    for log in "$work"/*.log; do
-      [[ -f "$log" ]] || continue
-      printf '\n--- %s: errors and warnings, else its last lines ---\n' "$(basename "$log")" >&2
-      if grep -qE '"level":"(ERROR|WARN)"|panicked at' "$log"; then
-        grep -E '"level":"(ERROR|WARN)"|panicked at' "$log" | tail -n 20 >&2 || true
-      else
-        tail -n 5 "$log" >&2 || true
-      fi
-    done
-  fi
+  if ((rc != 0)); then show_failed_logs "$work" 'ERROR|WARN'; fi
   rm -rf "$work"
   exit "$rc"
 }
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
-
-free_port() {
-  "$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
-}
-
-# wait_ready NAME URL PID: until GET URL/readyz answers 200 (60 s at most), or the process exits.
-wait_ready() {
-  local name="$1" url="$2" pid="$3"
-  for _ in $(seq 1 300); do
-    if curl -fsS -o /dev/null "$url/readyz" 2>/dev/null; then return 0; fi
-    if ! kill -0 "$pid" 2>/dev/null; then
-      printf '%s exited before it was ready\n' "$name" >&2
-      return 1
-    fi
-    sleep 0.2
-  done
-  printf '%s did not become ready within 60 s\n' "$name" >&2
-  return 1
-}
 
 admin_email="browser-admin@example.com"
 admin_password="$(head -c 18 /dev/urandom | base64 | tr '+/' '-_')"

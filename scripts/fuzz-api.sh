@@ -46,11 +46,9 @@ ST="$VENV/bin/st"
 PY="$VENV/bin/python"
 
 # --- binaries -------------------------------------------------------------------------------
-printf '==> build (debug)\n'
-(cd "$ROOT" && cargo build --locked -p auth-service -p todo-service)
-target_dir="$(cd "$ROOT" && cargo metadata --format-version 1 --no-deps |
-  "$PY" -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')"
-bin="$target_dir/debug"
+# shellcheck source=scripts/lib/services.sh
+source "$ROOT/scripts/lib/services.sh"
+build_debug_binaries
 
 # --- services -------------------------------------------------------------------------------
 work="$(mktemp -d "${TMPDIR:-/tmp}/fuzz-api.XXXXXX")"
@@ -75,46 +73,18 @@ fi
 pids=()
 cleanup() {
   local rc=$?
-  if ((${#pids[@]})); then
-    kill -TERM "${pids[@]}" 2>/dev/null || true
-    wait "${pids[@]}" 2>/dev/null || true
-  fi
+  stop_services
   for db in "${pg_dbs[@]}"; do
     psql "$TEST_DATABASE_URL" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true
   done
-  if ((rc != 0)); then
-    # The errors (a 5xx is logged with its cause), else the end of the log.
-    for log in "$work"/*.log; do
-      [[ -f "$log" ]] || continue
-      printf '\n--- %s: errors, else its last lines ---\n' "$(basename "$log")" >&2
-      grep -E '"level":"ERROR"|panicked at' "$log" | tail -n 30 >&2 || tail -n 15 "$log" >&2 || true
-    done
-  fi
+  # The errors (a 5xx is logged with its cause), else the end of the log.
+  if ((rc != 0)); then show_failed_logs "$work" 'ERROR'; fi
   rm -rf "$work"
   exit "$rc"
 }
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
-
-free_port() {
-  "$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
-}
-
-# wait_ready NAME URL PID: until GET URL/readyz answers 200 (60 s at most), or the process exits.
-wait_ready() {
-  local name="$1" url="$2" pid="$3"
-  for _ in $(seq 1 300); do
-    if curl -fsS -o /dev/null "$url/readyz" 2>/dev/null; then return 0; fi
-    if ! kill -0 "$pid" 2>/dev/null; then
-      printf '%s exited before it was ready\n' "$name" >&2
-      return 1
-    fi
-    sleep 0.2
-  done
-  printf '%s did not become ready within 60 s\n' "$name" >&2
-  return 1
-}
 
 # start NAME URL_VAR ENV...: start a binary on a free port (a port taken between the pick and the
 # bind makes it exit; then try another), wait until it is ready, record its pid.

@@ -15,7 +15,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::client::ClientIp;
-use super::dto::{TokenBody, UserBody, name_schema};
+use super::dto::{Tokens, UserBody, name_schema};
 use super::error::ApiResult;
 use super::state::AppState;
 use crate::accounts::Accounts;
@@ -95,10 +95,7 @@ pub struct LoginBody {
 /// Exchanges an email and password for an access and a refresh token.
 #[utoipa::path(post, path = "/api/auth/login", tag = "auth", request_body = LoginBody,
     responses(
-        (status = 200, description = "Tokens", body = TokenBody, headers(
-            ("Cache-Control" = String, description = "`no-store`: a token is never cached"),
-            ("Pragma" = String, description = "`no-cache`, for HTTP/1.0 caches"),
-        )),
+        Tokens,
         JsonBodyErrors,
         ServerErrors,
         (status = 401, description = "Wrong email or password", body = Problem, content_type = "application/problem+json"),
@@ -109,22 +106,11 @@ async fn login(
     State(sessions): State<Sessions>,
     ClientIp(ip): ClientIp,
     ApiJson(body): ApiJson<LoginBody>,
-) -> ApiResult<impl IntoResponse> {
+) -> ApiResult<Tokens> {
     let grant = sessions
         .login(&body.email, SecretString::from(body.password), ip)
         .await?;
-    Ok(no_store(grant.into()))
-}
-
-/// An answer carrying tokens, which no cache may keep (RFC 6749 §5.1).
-fn no_store(body: TokenBody) -> impl IntoResponse {
-    (
-        [
-            (header::CACHE_CONTROL, "no-store"),
-            (header::PRAGMA, "no-cache"),
-        ],
-        axum::Json(body),
-    )
+    Ok(Tokens(grant.into()))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -135,10 +121,7 @@ pub struct RefreshBody {
 /// Rotates a refresh token: the one sent is spent, a new pair comes back.
 #[utoipa::path(post, path = "/api/auth/refresh", tag = "auth", request_body = RefreshBody,
     responses(
-        (status = 200, description = "Tokens", body = TokenBody, headers(
-            ("Cache-Control" = String, description = "`no-store`: a token is never cached"),
-            ("Pragma" = String, description = "`no-cache`, for HTTP/1.0 caches"),
-        )),
+        Tokens,
         JsonBodyErrors,
         ServerErrors,
         (status = 401, description = "Invalid, used, revoked or expired", body = Problem, content_type = "application/problem+json"),
@@ -148,9 +131,9 @@ async fn refresh(
     State(sessions): State<Sessions>,
     ClientIp(ip): ClientIp,
     ApiJson(body): ApiJson<RefreshBody>,
-) -> ApiResult<impl IntoResponse> {
+) -> ApiResult<Tokens> {
     let grant = sessions.refresh(&body.refresh_token, ip).await?;
-    Ok(no_store(grant.into()))
+    Ok(Tokens(grant.into()))
 }
 
 #[derive(Debug, Default, Deserialize, ToSchema)]

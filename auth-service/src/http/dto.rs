@@ -1,10 +1,12 @@
 //! Bodies in and out, with their OpenAPI schemas.
 
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use service_kit::pagination::Pagination;
 use service_kit::timestamp::Timestamp;
 use shared_claims::Role;
-use utoipa::ToSchema;
+use utoipa::{IntoResponses, ToSchema};
 
 use crate::accounts::User;
 use crate::sessions::Grant;
@@ -63,6 +65,27 @@ impl From<Grant> for TokenBody {
             expires_in: grant.tokens.expires_in,
             user: grant.user.into(),
         }
+    }
+}
+
+/// What login and refresh answer: the tokens, which no cache may keep (RFC 6749 §5.1).
+#[derive(Debug, IntoResponses)]
+#[response(status = 200, description = "Tokens", headers(
+    ("Cache-Control" = String, description = "`no-store`: a token is never cached"),
+    ("Pragma" = String, description = "`no-cache`, for HTTP/1.0 caches"),
+))]
+pub struct Tokens(pub TokenBody);
+
+impl IntoResponse for Tokens {
+    fn into_response(self) -> Response {
+        (
+            [
+                (header::CACHE_CONTROL, "no-store"),
+                (header::PRAGMA, "no-cache"),
+            ],
+            axum::Json(self.0),
+        )
+            .into_response()
     }
 }
 

@@ -23,6 +23,8 @@ use state::AppState;
 
 #[derive(OpenApi)]
 #[openapi(
+    // Referenced by the `Tokens` response, which does not register it itself.
+    components(schemas(dto::TokenBody)),
     info(title = "auth-service", description = "Accounts, sessions and RS256 tokens; publishes its signing keys as a JWKS."),
     tags(
         (name = "auth", description = "Register, log in, refresh, log out"),
