@@ -27,6 +27,9 @@ use crate::keys::{KeyPolicy, SigningKeys};
 use crate::limits::{LoginLimiter, RateLimits};
 use crate::reset::PasswordResets;
 use crate::reset::webhook::ResetDelivery;
+use crate::revocations::RevocationLog;
+use crate::revocations::publisher::{FeedIdentity, Publisher};
+use crate::safeguards::Safeguards;
 use crate::sessions::Sessions;
 use crate::sessions::tokens::{TokenIssuer, TokenPolicy};
 use crate::store::migrations::Migrator;
@@ -55,6 +58,8 @@ pub enum StartError {
     PasswordHasher(#[source] crate::error::Error),
     #[error("bootstrap admin: {0}")]
     BootstrapAdmin(#[source] crate::error::Error),
+    #[error("revocation feed: {0}")]
+    RevocationFeed(#[source] crate::error::Error),
     #[error("the reset webhook's HTTP client: {0}")]
     WebhookClient(#[from] reqwest::Error),
     #[error("cannot listen on {addr}: {source}")]
@@ -185,6 +190,7 @@ pub struct App {
     server: Server,
     router: axum::Router,
     tasks: Vec<tokio::task::JoinHandle<()>>,
+    publisher: Publisher,
 }
 
 impl App {
@@ -199,6 +205,11 @@ impl App {
         let accounts = Accounts::new(db.clone(), password_hasher(&settings)?);
         bootstrap_admin(&settings, &accounts).await?;
         let domain = Domain::build(&settings, &db, accounts, keys.ring())?;
+        let feed_tasks = domain
+            .publisher
+            .start()
+            .await
+            .map_err(StartError::RevocationFeed)?;
         let readiness = Arc::new(AuthReadiness {
             db: db.clone(),
             ring: keys.ring(),
@@ -212,10 +223,12 @@ impl App {
             )?,
             ..HttpConfig::default()
         };
-        let tasks = vec![
+        let mut tasks = vec![
             keys.spawn_maintenance(Duration::from_secs(settings.key_refresh_secs)),
             spawn_housekeeping(db, domain.login_limiter.clone(), Arc::clone(&domain.rates)),
         ];
+        tasks.extend(feed_tasks);
+        let publisher = domain.publisher.clone();
         let router = crate::http::router(domain.into_state(&settings), readiness, &http);
         let server =
             Server::bind(settings.listen_addr)
@@ -229,6 +242,7 @@ impl App {
             server,
             router,
             tasks,
+            publisher,
         })
     }
 
@@ -240,8 +254,14 @@ impl App {
         self.server.local_addr()
     }
 
-    /// Serves until `shutdown` completes, then drains in-flight requests.
+    /// Serves until `shutdown` completes, then drains in-flight requests (the revocation
+    /// feed's streams end at once: subscribers reconnect to another replica).
     pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send) {
+        let publisher = self.publisher.clone();
+        let shutdown = async move {
+            shutdown.await;
+            publisher.close();
+        };
         self.server.serve(self.router, shutdown).await;
         for task in self.tasks {
             task.abort();
@@ -287,6 +307,8 @@ struct Domain {
     ring: Arc<KeyRing>,
     rates: Arc<RateLimits>,
     login_limiter: LoginLimiter,
+    authenticator: Arc<Authenticator>,
+    publisher: Publisher,
 }
 
 impl Domain {
@@ -297,6 +319,23 @@ impl Domain {
         ring: Arc<KeyRing>,
     ) -> Result<Domain, StartError> {
         let audit = AuditLog::new(db.clone());
+        let revocations = RevocationLog::new(secs(settings.access_token_ttl_secs));
+        // The issuer verifies its own access tokens as any API would, against its published
+        // keys, with no leeway, refusing what its own feed publishes.
+        let authenticator = Arc::new(Authenticator::with_local_keys(
+            VerifierConfig::new(settings.issuer.clone(), settings.audience.clone(), 0),
+            ring.published(),
+        ));
+        let publisher = Publisher::new(
+            db.clone(),
+            Arc::clone(&ring),
+            FeedIdentity {
+                issuer: settings.issuer.clone(),
+                audience: settings.audience.clone(),
+            },
+            Arc::clone(authenticator.revocations()),
+            revocations.committed_signal(),
+        );
         let rates = Arc::new(RateLimits::from_settings(settings));
         let login_limiter = LoginLimiter::new(
             db.clone(),
@@ -304,14 +343,18 @@ impl Domain {
             settings.login_max_failures_per_addr,
             settings.login_failure_window_secs,
         );
+        let guards = Safeguards {
+            login_limiter: login_limiter.clone(),
+            rates: Arc::clone(&rates),
+            audit: audit.clone(),
+            revocations: revocations.clone(),
+        };
         let sessions = Sessions::new(
             db.clone(),
             accounts.clone(),
             TokenIssuer::new(Arc::clone(&ring), token_policy(settings)),
             Arc::clone(&ring),
-            login_limiter.clone(),
-            Arc::clone(&rates),
-            audit.clone(),
+            guards.clone(),
         );
         if let Some(url) = &settings.reset_webhook_url {
             service_kit::settings::warn_if_plaintext_remote("AUTH_RESET_WEBHOOK_URL", url);
@@ -320,13 +363,11 @@ impl Domain {
             db.clone(),
             accounts.clone(),
             ResetDelivery::start(settings.reset_webhook_url.clone())?,
-            login_limiter.clone(),
-            Arc::clone(&rates),
-            audit.clone(),
+            guards,
             settings.reset_token_ttl_secs,
         );
         Ok(Domain {
-            admin: Admin::new(db.clone(), audit.clone()),
+            admin: Admin::new(db.clone(), audit.clone(), revocations),
             accounts,
             sessions,
             resets,
@@ -334,17 +375,13 @@ impl Domain {
             ring,
             rates,
             login_limiter,
+            authenticator,
+            publisher,
         })
     }
 
     /// What the handlers share.
     fn into_state(self, settings: &Arc<Settings>) -> AppState {
-        // The issuer verifies its own access tokens as any API would, against its published
-        // keys, with no leeway.
-        let authenticator = Arc::new(Authenticator::with_local_keys(
-            VerifierConfig::new(settings.issuer.clone(), settings.audience.clone(), 0),
-            self.ring.published(),
-        ));
         AppState {
             discovery: Arc::new(crate::http::well_known::discovery_document(settings)),
             settings: Arc::clone(settings),
@@ -355,13 +392,17 @@ impl Domain {
             audit: self.audit,
             ring: self.ring,
             rates: self.rates,
-            authenticator,
+            authenticator: self.authenticator,
+            publisher: self.publisher,
         }
     }
 }
 
+fn secs(value: u64) -> i64 {
+    i64::try_from(value).unwrap_or(i64::MAX)
+}
+
 fn token_policy(settings: &Settings) -> TokenPolicy {
-    let secs = |value: u64| i64::try_from(value).unwrap_or(i64::MAX);
     TokenPolicy {
         issuer: settings.issuer.clone(),
         audience: settings.audience.clone(),
@@ -371,7 +412,8 @@ fn token_policy(settings: &Settings) -> TokenPolicy {
     }
 }
 
-/// Purges expired sessions, refresh and reset tokens and login counters; trims rate limiters.
+/// Purges expired sessions, refresh and reset tokens, revocations no token can outlive, and
+/// login counters; trims rate limiters.
 fn spawn_housekeeping(
     db: DatabaseConnection,
     limiter: LoginLimiter,
@@ -385,7 +427,8 @@ fn spawn_housekeeping(
             let purged = async {
                 let sessions = crate::store::sessions::purge_expired(&db, cutoff).await?;
                 let resets = crate::store::reset_tokens::purge_expired(&db, cutoff).await?;
-                Ok::<_, sea_orm::DbErr>(sessions + resets)
+                let revocations = crate::store::revocations::purge(&db, cutoff).await?;
+                Ok::<_, sea_orm::DbErr>(sessions + resets + revocations)
             }
             .await;
             match purged {

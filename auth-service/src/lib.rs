@@ -14,6 +14,8 @@ pub mod http;
 pub mod keys;
 pub mod limits;
 pub mod reset;
+pub mod revocations;
+pub mod safeguards;
 pub mod sessions;
 pub mod store;
 

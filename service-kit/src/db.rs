@@ -127,7 +127,7 @@ pub async fn migrate<M: MigratorTrait>(config: &DbConfig, lock_name: &str) -> Re
 }
 
 /// A stable 64-bit key for `pg_advisory_lock` from a name (FNV-1a).
-fn advisory_key(name: &str) -> i64 {
+pub fn advisory_key(name: &str) -> i64 {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
     for byte in name.bytes() {
         hash ^= u64::from(byte);

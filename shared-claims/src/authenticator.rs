@@ -3,8 +3,11 @@
 use std::sync::{Arc, PoisonError, RwLock};
 
 use crate::claims::AccessClaims;
+use crate::feed::{FeedConfig, RevocationFeed};
 use crate::jwks::{JwksCache, JwksConfig};
 use crate::keys::KeySet;
+use crate::revocations::RevocationSet;
+use crate::security_event::SecurityEventVerifier;
 use crate::token_cache::TokenCache;
 use crate::verifier::{
     AccessTokenVerifier, Rejection, VerifiedAccessToken, VerifierConfig, now_unix,
@@ -45,40 +48,76 @@ enum KeySource {
 }
 
 /// Access token → claims for every request: the verifier, the keys (fetched from the issuer's
-/// JWKS, or held locally by the issuer itself) and a cache of tokens verified before.
+/// JWKS, or held locally by the issuer itself), a cache of tokens verified before, and the
+/// revocations the issuer published (followed from its feed, or applied by the issuer itself).
 #[derive(Debug, Clone)]
 pub struct Authenticator {
     verifier: Arc<AccessTokenVerifier>,
     keys: KeySource,
     verified: TokenCache,
+    revocations: Arc<RevocationSet>,
+    feed: Option<RevocationFeed>,
 }
 
 impl Authenticator {
-    /// Verifies with keys fetched from the issuer's JWKS (call [`Authenticator::start`]).
+    /// Verifies with keys fetched from the issuer's JWKS, and refuses what the issuer's
+    /// revocation feed (beside the JWKS) says has ended. Call [`Authenticator::start`].
     pub fn new(verifier: VerifierConfig, jwks: JwksConfig) -> Result<Self, BuildError> {
+        let feed_config = FeedConfig::beside_jwks(&jwks.url);
+        let cache = JwksCache::new(jwks)?;
+        let revocations = Arc::new(RevocationSet::new());
+        let feed = feed_config
+            .map(|config| {
+                RevocationFeed::new(
+                    config,
+                    Arc::clone(&revocations),
+                    cache.clone(),
+                    SecurityEventVerifier::new(verifier.issuer.clone(), verifier.audience.clone()),
+                )
+            })
+            .transpose()?;
         Ok(Authenticator {
             verifier: Arc::new(AccessTokenVerifier::new(verifier)),
-            keys: KeySource::Jwks(JwksCache::new(jwks)?),
+            keys: KeySource::Jwks(cache),
             verified: TokenCache::new(TOKEN_CACHE_ENTRIES),
+            revocations,
+            feed,
         })
     }
 
-    /// Verifies with keys its owner keeps current.
+    /// Verifies with keys its owner keeps current, and refuses what its owner applies to
+    /// [`Authenticator::revocations`].
     pub fn with_local_keys(verifier: VerifierConfig, keys: LocalKeys) -> Self {
         Authenticator {
             verifier: Arc::new(AccessTokenVerifier::new(verifier)),
             keys: KeySource::Local(keys),
             verified: TokenCache::new(TOKEN_CACHE_ENTRIES),
+            revocations: Arc::new(RevocationSet::new()),
+            feed: None,
         }
     }
 
-    /// Starts the key cache's background fetching (the first fetch happens at once); nothing
-    /// to start for local keys.
-    pub fn start(&self) -> Option<tokio::task::JoinHandle<()>> {
-        match &self.keys {
-            KeySource::Jwks(jwks) => Some(jwks.spawn_refresher()),
-            KeySource::Local(_) => None,
+    /// Starts the background work: the key cache's fetching (the first fetch at once) and
+    /// following the revocation feed. Nothing to start for local keys.
+    pub fn start(&self) -> Vec<tokio::task::JoinHandle<()>> {
+        let mut tasks = Vec::new();
+        if let KeySource::Jwks(jwks) = &self.keys {
+            tasks.push(jwks.spawn_refresher());
         }
+        if let Some(feed) = &self.feed {
+            tasks.extend(feed.spawn());
+        }
+        tasks
+    }
+
+    /// The revocations this authenticator refuses tokens by.
+    pub fn revocations(&self) -> &Arc<RevocationSet> {
+        &self.revocations
+    }
+
+    /// The revocation feed followed, when keys come from a JWKS.
+    pub fn feed(&self) -> Option<&RevocationFeed> {
+        self.feed.as_ref()
     }
 
     /// The JWKS cache, when keys come from one.
@@ -112,6 +151,20 @@ impl Authenticator {
     }
 
     async fn authenticate_uncounted(&self, token: &str) -> Result<Arc<AccessClaims>, Rejection> {
+        let claims = self.verify(token).await?;
+        if let Some(feed) = &self.feed {
+            // Right after start, until the feed's backlog has arrived (bounded): a replica that
+            // starts after a logout must refuse that token from its first request.
+            feed.initial_sync().await;
+        }
+        if self.revocations.refuses(&claims) {
+            return Err(Rejection::Revoked);
+        }
+        Ok(claims)
+    }
+
+    /// The claims of a token that verifies, from the cache of tokens seen before when it can.
+    async fn verify(&self, token: &str) -> Result<Arc<AccessClaims>, Rejection> {
         let keys = self.current_keys().ok_or(Rejection::NoKeys)?;
         let now = now_unix();
         if let Some(claims) = self.verified.get(token, &keys, now) {

@@ -7,6 +7,9 @@
 //! - [`KeySet`]: a JWKS document → the keys a verifier trusts (RFC 7638 `kid`s only).
 //! - [`JwksCache`]: the key cache (fetch at start, refetch on unknown `kid` with cool-down and
 //!   single-flight, refresh on `max-age`, serve stale while the issuer is down).
+//! - [`RevocationSet`], [`RevocationFeed`]: what the issuer ended (sessions, users' older
+//!   tokens), followed from its feed of signed Security Event Tokens ([`SecurityEvent`]) and
+//!   consulted on every authentication.
 //! - [`Authenticator`]: the above and a cache of verified tokens behind one
 //!   `authenticate(token)` call.
 //! - With the `axum` feature: the [`Principal`] extractor, and the 401/403 problem responses of
@@ -38,9 +41,12 @@
 
 mod authenticator;
 mod claims;
+mod feed;
 mod jwks;
 mod keys;
 mod permissions;
+mod revocations;
+mod security_event;
 mod thumbprint;
 mod token_cache;
 mod verifier;
@@ -58,9 +64,15 @@ pub use authenticator::{Authenticator, BuildError, LocalKeys};
 pub use claims::{
     ACCESS_TOKEN_TYPE, AccessClaims, Audience, REFRESH_TOKEN_TYPE, RefreshClaims, Role, UnknownRole,
 };
+pub use feed::{FeedConfig, RevocationFeed};
 pub use jwks::{JwksCache, JwksConfig, JwksStats};
 pub use keys::{KeySet, KeySetError};
 pub use permissions::Permission;
+pub use revocations::{Revocation, RevocationSet};
+pub use security_event::{
+    EventDetail, OpaqueId, SECURITY_EVENT_TYPE, SESSION_REVOKED, SecurityEvent,
+    SecurityEventVerifier, SubjectId, TOKEN_CLAIMS_CHANGE,
+};
 pub use thumbprint::rsa_thumbprint;
 pub use verifier::{
     AccessTokenVerifier, RefreshTokenVerifier, Rejection, VerifiedAccessToken, VerifierConfig,

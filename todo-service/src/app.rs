@@ -42,7 +42,8 @@ pub enum StartError {
 pub struct App {
     server: Server,
     router: Router,
-    refresher: Option<JoinHandle<()>>,
+    /// The key cache's refresher and the revocation feed's follower.
+    background: Vec<JoinHandle<()>>,
     db: DatabaseConnection,
 }
 
@@ -79,7 +80,7 @@ impl App {
             settings.jwks_config(),
         )?);
         service_kit::settings::warn_if_plaintext_remote("TODO_JWKS_URL", &settings.jwks_url());
-        let refresher = authenticator.start();
+        let background = authenticator.start();
         tracing::info!(
             issuer = %settings.issuer,
             audience = %settings.audience,
@@ -103,7 +104,7 @@ impl App {
         Ok(App {
             server,
             router,
-            refresher,
+            background,
             db,
         })
     }
@@ -117,18 +118,18 @@ impl App {
     }
 
     /// Serves until `shutdown` completes, lets in-flight requests finish, then stops the key
-    /// refresher and closes the database.
+    /// key refresher and the revocation feed, and closes the database.
     pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send) {
         let App {
             server,
             router,
-            refresher,
+            background,
             db,
             ..
         } = self;
         server.serve(router, shutdown).await;
-        if let Some(refresher) = refresher {
-            refresher.abort();
+        for task in background {
+            task.abort();
         }
         if let Err(error) = db.close().await {
             tracing::warn!(%error, "closing the database failed");

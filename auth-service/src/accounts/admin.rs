@@ -11,6 +11,7 @@ use shared_claims::Role;
 use super::User;
 use crate::audit::{AuditLog, Event};
 use crate::error::{Error, Result};
+use crate::revocations::{Reason, RevocationLog};
 use crate::sessions::Caller;
 use crate::store::{reset_tokens as reset_store, sessions as session_store, users as store};
 
@@ -31,11 +32,16 @@ pub struct UserChange {
 pub struct Admin {
     db: DatabaseConnection,
     audit: AuditLog,
+    revocations: RevocationLog,
 }
 
 impl Admin {
-    pub fn new(db: DatabaseConnection, audit: AuditLog) -> Self {
-        Admin { db, audit }
+    pub fn new(db: DatabaseConnection, audit: AuditLog, revocations: RevocationLog) -> Self {
+        Admin {
+            db,
+            audit,
+            revocations,
+        }
     }
 
     pub async fn list(&self, offset: u64, limit: u64) -> Result<(Vec<User>, u64)> {
@@ -83,12 +89,20 @@ impl Admin {
         if before.is_active && !is_active {
             session_store::revoke_user_sessions(&txn, id, None, "deactivated", now).await?;
             reset_store::consume_all_for_user(&txn, id, now).await?;
+            self.revocations
+                .tokens_before(&txn, id, now, Reason::Deactivated)
+                .await?;
+        } else if before.role != role {
+            // Tokens carry the role: those signed before the change must not keep it.
+            self.revocations
+                .tokens_before(&txn, id, now, Reason::RoleChanged(role))
+                .await?;
         }
         let after = store::by_id(&txn, id)
             .await?
             .map(|row| User::from(&row))
             .ok_or(Error::NotFound)?;
-        txn.commit().await?;
+        self.revocations.commit(txn).await?;
 
         let by = actor.user_id();
         if before.role != role {

@@ -4,6 +4,7 @@
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
+use service_kit::timestamp::Timestamp;
 use shared_claims::Principal;
 
 use super::error::ApiError;
@@ -15,9 +16,10 @@ impl FromRequestParts<AppState> for Caller {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let principal = Principal::from_request_parts(parts, state).await?;
+        let issued_at = Timestamp(principal.claims().issued_at_micros());
         Ok(state
             .sessions
-            .caller(principal.user_id(), principal.session_id())
+            .caller(principal.user_id(), principal.session_id(), issued_at)
             .await?)
     }
 }

@@ -12,6 +12,7 @@ use crate::config::Settings;
 use crate::keys::ring::KeyRing;
 use crate::limits::RateLimits;
 use crate::reset::PasswordResets;
+use crate::revocations::publisher::Publisher;
 use crate::sessions::Sessions;
 
 /// What handlers share; each takes only the parts it needs (`State<Sessions>`, ...).
@@ -29,4 +30,6 @@ pub struct AppState {
     pub authenticator: Arc<Authenticator>,
     /// The discovery document, rendered once.
     pub discovery: Arc<serde_json::Value>,
+    /// The revocation feed.
+    pub publisher: Publisher,
 }

@@ -1,21 +1,30 @@
 //! What verifiers read: the JWKS and the discovery document (RFC 8414).
 
+use std::sync::Arc;
+
+use axum::body::Body;
 use axum::extract::State;
-use axum::http::header;
+use axum::http::{HeaderMap, HeaderName, header};
 use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
 use serde_json::{Value, json};
-use service_kit::openapi::responses::ServerErrors;
+use service_kit::json::ApiQuery;
+use service_kit::openapi::responses::{QueryErrors, ServerErrors};
+use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::error::ApiResult;
 use super::state::AppState;
 use crate::config::Settings;
+use crate::error::Error;
 use crate::keys::ring::KeyRing;
-use std::sync::Arc;
+use crate::revocations::publisher::Publisher;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(jwks))
+        .routes(routes!(revocations))
         .routes(routes!(oauth_metadata))
         .routes(routes!(openid_configuration))
 }
@@ -30,21 +39,73 @@ pub fn jwks_max_age_secs(settings: &Settings) -> u64 {
     (window / 2).min(300)
 }
 
-/// The discovery document, built once at start.
+/// The discovery document, built once at start: only what is real. There is no OAuth token
+/// endpoint a standard client could use (login takes JSON, not a form grant) and no ID token,
+/// so neither is advertised; `revocation_feed_uri` (this product's own) is where verifiers
+/// follow what ends.
 pub fn discovery_document(settings: &Settings) -> Value {
     let base = settings.issuer_base();
     json!({
         "issuer": settings.issuer,
         "jwks_uri": format!("{base}/.well-known/jwks.json"),
-        "token_endpoint": format!("{base}/api/auth/login"),
-        "grant_types_supported": ["password", "refresh_token"],
+        "revocation_feed_uri": format!("{base}/.well-known/revocations"),
         "response_types_supported": [],
-        "token_endpoint_auth_methods_supported": ["none"],
-        "access_token_signing_alg_values_supported": ["RS256"],
-        "id_token_signing_alg_values_supported": ["RS256"],
-        "subject_types_supported": ["public"],
-        "service_documentation": format!("{base}/docs"),
     })
+}
+
+/// `?after=` of the feed: the cursor, when a client cannot send `Last-Event-ID`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct FeedParams {
+    /// Only events after this sequence number [0: every event still in force].
+    #[param(value_type = Option<i64>, minimum = 0)]
+    pub after: Option<String>,
+}
+
+/// The revocation feed (Server-Sent Events): every event still in force after the cursor
+/// (`Last-Event-ID`, or `?after=`), then `event: synced`, then live events and a heartbeat every
+/// 5 seconds. Each `revocation` event's `data` is a Security Event Token (RFC 8417, CAEP
+/// `session-revoked` or `token-claims-change`) signed with the keys of the JWKS.
+#[utoipa::path(get, path = "/.well-known/revocations", tag = "keys",
+    params(
+        FeedParams,
+        ("Last-Event-ID" = Option<i64>, Header, description = "Resume after this event"),
+    ),
+    responses(
+        (status = 200, description = "An endless `text/event-stream`", body = String, content_type = "text/event-stream"),
+        QueryErrors,
+        ServerErrors,
+    ))]
+async fn revocations(
+    State(publisher): State<Publisher>,
+    headers: HeaderMap,
+    ApiQuery(params): ApiQuery<FeedParams>,
+) -> ApiResult<Response> {
+    let from_header = headers
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<i64>().ok());
+    let from_query = match params.after.as_deref() {
+        None => None,
+        Some(raw) => Some(
+            raw.parse::<i64>()
+                .ok()
+                .filter(|n| *n >= 0)
+                .ok_or_else(|| Error::field("after", "after must be a sequence number from 0"))?,
+        ),
+    };
+    // An unreadable Last-Event-ID costs a full backlog, never a missed event.
+    let after = from_header.or(from_query).unwrap_or(0);
+    let stream = publisher.subscribe(after).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/event-stream"),
+            (header::CACHE_CONTROL, "no-store"),
+            (HeaderName::from_static("x-accel-buffering"), "no"),
+        ],
+        Body::from_stream(stream),
+    )
+        .into_response())
 }
 
 /// Every key that may have signed a still-valid token, and the next key before it signs.

@@ -20,6 +20,8 @@ use crate::accounts::{Accounts, check_new_password, email};
 use crate::audit::{AuditLog, Event};
 use crate::error::{Error, Result};
 use crate::limits::{LoginLimiter, RateLimits};
+use crate::revocations::{Reason, RevocationLog};
+use crate::safeguards::Safeguards;
 use crate::store::entities::reset_token;
 use crate::store::{reset_tokens as store, sessions as session_store, users as user_store};
 use webhook::{ResetDelivery, ResetMessage};
@@ -36,6 +38,7 @@ pub struct PasswordResets {
     login_limiter: LoginLimiter,
     rates: Arc<RateLimits>,
     audit: AuditLog,
+    revocations: RevocationLog,
     /// Requests handed off the request path, to the worker.
     requests: mpsc::Sender<ResetRequest>,
 }
@@ -71,11 +74,15 @@ impl PasswordResets {
         db: DatabaseConnection,
         accounts: Accounts,
         delivery: ResetDelivery,
-        login_limiter: LoginLimiter,
-        rates: Arc<RateLimits>,
-        audit: AuditLog,
+        guards: Safeguards,
         ttl_secs: u64,
     ) -> Self {
+        let Safeguards {
+            login_limiter,
+            rates,
+            audit,
+            revocations,
+        } = guards;
         let (requests, queue) = mpsc::channel(REQUEST_QUEUE);
         let issuer = Issuer {
             db: db.clone(),
@@ -91,6 +98,7 @@ impl PasswordResets {
             login_limiter,
             rates,
             audit,
+            revocations,
             requests,
         }
     }
@@ -139,8 +147,12 @@ impl PasswordResets {
         store::consume_all_for_user(&txn, &user.id, now).await?;
         let ended =
             session_store::revoke_user_sessions(&txn, &user.id, None, "password_reset", now)
-                .await?;
-        txn.commit().await?;
+                .await?
+                .len();
+        self.revocations
+            .tokens_before(&txn, &user.id, now, Reason::PasswordReset)
+            .await?;
+        self.revocations.commit(txn).await?;
 
         self.login_limiter.clear_account(&user.email).await?;
         self.audit

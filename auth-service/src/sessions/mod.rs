@@ -19,6 +19,8 @@ use crate::error::{Error, Result};
 use crate::keys::ring::KeyRing;
 use crate::limits::login::FailuresOnRecord;
 use crate::limits::{LoginLimiter, RateLimits};
+use crate::revocations::{Reason, RevocationLog};
+use crate::safeguards::Safeguards;
 use crate::store::sessions as store;
 use crate::store::{reset_tokens as reset_store, users as user_store};
 pub use caller::Caller;
@@ -42,19 +44,23 @@ pub struct Sessions {
     login_limiter: LoginLimiter,
     rates: Arc<RateLimits>,
     audit: AuditLog,
+    revocations: RevocationLog,
 }
 
 impl Sessions {
-    #[allow(clippy::too_many_arguments)]
     pub fn new(
         db: DatabaseConnection,
         accounts: Accounts,
         issuer: TokenIssuer,
         ring: Arc<KeyRing>,
-        login_limiter: LoginLimiter,
-        rates: Arc<RateLimits>,
-        audit: AuditLog,
+        guards: Safeguards,
     ) -> Self {
+        let Safeguards {
+            login_limiter,
+            rates,
+            audit,
+            revocations,
+        } = guards;
         let refresh_verifier = Arc::new(RefreshTokenVerifier::new(issuer.policy().issuer.clone()));
         Sessions {
             db,
@@ -65,6 +71,7 @@ impl Sessions {
             login_limiter,
             rates,
             audit,
+            revocations,
         }
     }
 
@@ -223,9 +230,21 @@ impl Sessions {
                 Err(Error::InvalidRefreshToken)
             }
             store::Rotated::NotUsable => {
+                let txn = self.db.begin().await?;
                 let reused =
-                    store::revoke_if_reused(&self.db, &claims.jti, &claims.sid, &claims.sub, now)
+                    store::revoke_if_reused(&txn, &claims.jti, &claims.sid, &claims.sub, now)
                         .await?;
+                if reused {
+                    self.revocations
+                        .sessions_ended(
+                            &txn,
+                            &claims.sub,
+                            std::slice::from_ref(&claims.sid),
+                            Reason::RefreshReuse,
+                        )
+                        .await?;
+                }
+                self.revocations.commit(txn).await?;
                 if reused {
                     metrics::counter!("refreshes_total", "outcome" => "reuse_detected")
                         .increment(1);
@@ -246,10 +265,11 @@ impl Sessions {
         }
     }
 
-    /// The caller behind an access token of session `sid`: its session must be live and its
-    /// user active. One lookup; the answer carries the user as stored now.
-    pub async fn caller(&self, user_id: &str, sid: &str) -> Result<Caller> {
-        let row = store::live_user(&self.db, sid, user_id)
+    /// The caller behind an access token of session `sid` issued at `issued_at`: its session
+    /// must be live, its user active, and none of the user's tokens revoked since it was issued.
+    /// One lookup; the answer carries the user as stored now.
+    pub async fn caller(&self, user_id: &str, sid: &str, issued_at: Timestamp) -> Result<Caller> {
+        let row = store::live_user(&self.db, sid, user_id, issued_at)
             .await?
             .ok_or(Error::SessionEnded)?;
         Ok(Caller {
@@ -267,17 +287,29 @@ impl Sessions {
     ) -> Result<()> {
         let now = Timestamp::now();
         let user_id = caller.user_id();
-        store::revoke_session(&self.db, &caller.session_id, user_id, "logout", now).await?;
+        let mut sessions = vec![caller.session_id.clone()];
         if let Some(token) = refresh_token {
             let published = self.ring.published().get();
             if let Ok(claims) = self
                 .refresh_verifier
                 .verify(token, &published, now.unix_secs())
                 && claims.sub == user_id
+                && claims.sid != caller.session_id
             {
-                store::revoke_session(&self.db, &claims.sid, user_id, "logout", now).await?;
+                sessions.push(claims.sid);
             }
         }
+        let txn = self.db.begin().await?;
+        let mut ended = Vec::new();
+        for sid in sessions {
+            if store::revoke_session(&txn, &sid, user_id, "logout", now).await? {
+                ended.push(sid);
+            }
+        }
+        self.revocations
+            .sessions_ended(&txn, user_id, &ended, Reason::Logout)
+            .await?;
+        self.revocations.commit(txn).await?;
         self.audit
             .record(
                 Event::Logout,
@@ -291,7 +323,15 @@ impl Sessions {
 
     /// Ends every session of the caller's user.
     pub async fn logout_all(&self, caller: &Caller, ip: Option<IpAddr>) -> Result<()> {
-        let ended = self.end_all(caller.user_id(), None, "logout_all").await?;
+        let now = Timestamp::now();
+        let txn = self.db.begin().await?;
+        let ended =
+            store::revoke_user_sessions(&txn, caller.user_id(), None, "logout_all", now).await?;
+        self.revocations
+            .tokens_before(&txn, caller.user_id(), now, Reason::LogoutAll)
+            .await?;
+        self.revocations.commit(txn).await?;
+        let ended = ended.len();
         self.audit
             .record(
                 Event::Logout,
@@ -360,29 +400,24 @@ impl Sessions {
             now,
         )
         .await?;
+        self.revocations
+            .sessions_ended(&txn, &record.id, &ended, Reason::PasswordChanged)
+            .await?;
         crate::store::audit::insert(
             &txn,
             AuditLog::entry(
                 Event::PasswordChanged,
                 Some(&record.id),
                 ip,
-                json!({"other_sessions_ended": ended}),
+                json!({"other_sessions_ended": ended.len()}),
             ),
         )
         .await?;
-        txn.commit().await?;
+        self.revocations.commit(txn).await?;
         if failures_on_record {
             self.login_limiter.clear_account(email).await?;
         }
         metrics::counter!("password_changes_total", "outcome" => "changed").increment(1);
         Ok(())
-    }
-
-    /// Ends every session of `user_id` but `except`; returns how many ended.
-    pub async fn end_all(&self, user_id: &str, except: Option<&str>, reason: &str) -> Result<u64> {
-        Ok(
-            store::revoke_user_sessions(&self.db, user_id, except, reason, Timestamp::now())
-                .await?,
-        )
     }
 }

@@ -7,6 +7,7 @@ pub mod keys;
 pub mod login_failures;
 pub mod migrations;
 pub mod reset_tokens;
+pub mod revocations;
 pub mod sessions;
 pub mod users;
 

@@ -59,20 +59,24 @@ pub async fn session(db: &impl ConnectionTrait, id: &str) -> Result<Option<sessi
     Sessions::find_by_id(id.to_owned()).one(db).await
 }
 
-/// The user of session `sid` if the session is live (not revoked) and the user active: one
-/// lookup by primary key joined to another.
+/// The user of session `sid` if the session is live (not revoked), the user active, and no
+/// revocation of the user's tokens came after `issued_at` (a role change, say): one lookup by
+/// primary key joined to another, and an indexed probe.
 pub async fn live_user(
     db: &impl ConnectionTrait,
     sid: &str,
     user_id: &str,
+    issued_at: Timestamp,
 ) -> Result<Option<user::Model>, DbErr> {
     let sql = "SELECT u.* FROM sessions s JOIN users u ON u.id = s.user_id \
-               WHERE s.id = $1 AND s.user_id = $2 AND s.revoked_at IS NULL AND u.is_active";
+               WHERE s.id = $1 AND s.user_id = $2 AND s.revoked_at IS NULL AND u.is_active \
+               AND NOT EXISTS (SELECT 1 FROM revocations r \
+                 WHERE r.user_id = u.id AND r.kind = 'user' AND r.not_before > $3)";
     user::Entity::find()
         .from_raw_sql(statement(
             db.get_database_backend(),
             sql,
-            vec![sid.into(), user_id.into()],
+            vec![sid.into(), user_id.into(), issued_at.into()],
         ))
         .one(db)
         .await
@@ -97,23 +101,32 @@ pub async fn revoke_session(
     Ok(result.rows_affected > 0)
 }
 
-/// Revokes every live session of `user_id` but `except`; returns how many.
+/// Revokes every live session of `user_id` but `except`; returns their ids.
 pub async fn revoke_user_sessions(
     db: &impl ConnectionTrait,
     user_id: &str,
     except: Option<&str>,
     reason: &str,
     now: Timestamp,
-) -> Result<u64, DbErr> {
-    let mut update = Sessions::update_many()
-        .col_expr(session::Column::RevokedAt, Expr::value(now))
-        .col_expr(session::Column::RevokedReason, Expr::value(reason))
-        .filter(session::Column::UserId.eq(user_id))
-        .filter(session::Column::RevokedAt.is_null());
-    if let Some(keep) = except {
-        update = update.filter(session::Column::Id.ne(keep));
-    }
-    Ok(update.exec(db).await?.rows_affected)
+) -> Result<Vec<String>, DbErr> {
+    let mut values: Vec<Value> = vec![now.into(), reason.into(), user_id.into()];
+    let sql = match except {
+        Some(keep) => {
+            values.push(keep.into());
+            "UPDATE sessions SET revoked_at = $1, revoked_reason = $2 \
+             WHERE user_id = $3 AND revoked_at IS NULL AND id <> $4 RETURNING id"
+        }
+        None => {
+            "UPDATE sessions SET revoked_at = $1, revoked_reason = $2 \
+             WHERE user_id = $3 AND revoked_at IS NULL RETURNING id"
+        }
+    };
+    let rows = db
+        .query_all_raw(statement(db.get_database_backend(), sql, values))
+        .await?;
+    rows.iter()
+        .map(|row| row.try_get::<String>("", "id"))
+        .collect()
 }
 
 /// Deletes refresh tokens that expired before `cutoff`, then the sessions left without a
@@ -343,7 +356,7 @@ pub async fn rotate(db: &DatabaseConnection, r: Rotation) -> Result<Rotated, DbE
 /// A token that could not be spent: if it was spent before (a reuse), its session is revoked.
 /// Returns whether that happened.
 pub async fn revoke_if_reused(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     jti: &str,
     sid: &str,
     user_id: &str,

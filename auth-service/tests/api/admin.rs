@@ -126,8 +126,23 @@ async fn roles_change_and_a_demoted_admins_token_loses_its_power_here() {
         )
         .await;
     assert_eq!(demoted.status(), 200);
-    // The old token still says admin; the issuer checks its own records.
-    problem(app.get("/api/admin/users", &as_admin.access).await, 403).await;
+    // The old token still says admin: every token signed before the change is refused.
+    let stale = app.get("/api/admin/users", &as_admin.access).await;
+    assert_eq!(
+        stale.headers()["www-authenticate"],
+        r#"Bearer error="invalid_token""#
+    );
+    problem(stale, 401).await;
+    // A refresh carries the role as it is now, which is not enough here.
+    let refreshed = Tokens::from(
+        app.refresh(&as_admin.refresh)
+            .await
+            .json::<Value>()
+            .await
+            .unwrap(),
+    );
+    assert_eq!(claims(&refreshed.access)["role"], "user");
+    problem(app.get("/api/admin/users", &refreshed.access).await, 403).await;
 
     problem(
         app.patch(

@@ -34,6 +34,9 @@ async fn two_auth_and_two_todo_replicas_behave_as_one_system() {
     register(&client, &auth_a.base, "rep@example.com").await;
     let tokens = login(&client, &auth_a.base, "rep@example.com").await;
     let access = tokens["access_token"].as_str().unwrap().to_owned();
+    // A session that stays live, signed with the first key (the one above ends at the reuse).
+    let keeper = login(&client, &auth_a.base, "rep@example.com").await;
+    let kept = keeper["access_token"].as_str().unwrap().to_owned();
     let created = client
         .post(todo_b.url("/api/todos"))
         .bearer_auth(&access)
@@ -133,7 +136,7 @@ async fn two_auth_and_two_todo_replicas_behave_as_one_system() {
     for todo in [&todo_a, &todo_b] {
         let old = client
             .get(todo.url("/api/todos"))
-            .bearer_auth(&access)
+            .bearer_auth(&kept)
             .send()
             .await
             .unwrap();

@@ -7,6 +7,7 @@ mod m20261123_000002_sessions;
 mod m20261123_000003_signing_keys;
 mod m20261123_000004_audit_and_limits;
 mod m20261201_000005_one_next_key;
+mod m20261201_000006_revocations;
 
 pub struct Migrator;
 
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000003_signing_keys::Migration),
             Box::new(m20261123_000004_audit_and_limits::Migration),
             Box::new(m20261201_000005_one_next_key::Migration),
+            Box::new(m20261201_000006_revocations::Migration),
         ]
     }
 }
