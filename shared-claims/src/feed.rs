@@ -7,7 +7,7 @@
 //! `revocation_feed_lag_seconds` says how long since the feed last spoke, and the feed
 //! reconnects with backoff, resuming from the last event it applied.
 
-use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::Duration;
 
@@ -74,6 +74,17 @@ struct Inner {
     /// The first backlog was received, or the first attempt failed: requests stop waiting.
     concluded: AtomicBool,
     concluded_notify: Notify,
+    applied: AtomicU64,
+    rejected: AtomicU64,
+}
+
+/// What the feed has done, for metrics and tests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct FeedStats {
+    /// Events verified and applied.
+    pub applied: u64,
+    /// Events refused: not signed by the issuer's keys, or not for this audience.
+    pub rejected: u64,
 }
 
 impl RevocationFeed {
@@ -102,6 +113,8 @@ impl RevocationFeed {
                 started: Instant::now(),
                 concluded: AtomicBool::new(false),
                 concluded_notify: Notify::new(),
+                applied: AtomicU64::new(0),
+                rejected: AtomicU64::new(0),
             }),
         })
     }
@@ -109,6 +122,14 @@ impl RevocationFeed {
     /// The feed's URL.
     pub fn url(&self) -> &str {
         &self.inner.config.url
+    }
+
+    /// Events applied and refused so far.
+    pub fn stats(&self) -> FeedStats {
+        FeedStats {
+            applied: self.inner.applied.load(Ordering::Relaxed),
+            rejected: self.inner.rejected.load(Ordering::Relaxed),
+        }
     }
 
     /// The last event applied.
@@ -208,6 +229,7 @@ impl Inner {
             Some(Ok((seq, Some(revocation)))) => {
                 self.set.apply(&revocation);
                 self.cursor.fetch_max(seq, Ordering::AcqRel);
+                self.applied.fetch_add(1, Ordering::Relaxed);
                 metrics::counter!("revocation_events_total", "outcome" => "applied").increment(1);
             }
             Some(Ok((seq, None))) => {
@@ -216,10 +238,12 @@ impl Inner {
                     .increment(1);
             }
             Some(Err(rejection)) => {
+                self.rejected.fetch_add(1, Ordering::Relaxed);
                 metrics::counter!("revocation_events_total", "outcome" => "rejected").increment(1);
                 tracing::warn!(reason = rejection.reason(), id = %message.id, "revocation event refused: not signed by the issuer's keys, or not for us");
             }
             None => {
+                self.rejected.fetch_add(1, Ordering::Relaxed);
                 metrics::counter!("revocation_events_total", "outcome" => "rejected").increment(1);
                 tracing::warn!(id = %message.id, "revocation event refused: no keys held to verify it");
             }

@@ -64,7 +64,7 @@ pub use authenticator::{Authenticator, BuildError, LocalKeys};
 pub use claims::{
     ACCESS_TOKEN_TYPE, AccessClaims, Audience, REFRESH_TOKEN_TYPE, RefreshClaims, Role, UnknownRole,
 };
-pub use feed::{FeedConfig, RevocationFeed};
+pub use feed::{FeedConfig, FeedStats, RevocationFeed};
 pub use jwks::{JwksCache, JwksConfig, JwksStats};
 pub use keys::{KeySet, KeySetError};
 pub use permissions::Permission;

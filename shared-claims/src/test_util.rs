@@ -146,6 +146,7 @@ struct ServerState {
     cache_control: Mutex<String>,
     delay: Mutex<Duration>,
     hits: AtomicUsize,
+    feed: Mutex<String>,
 }
 
 /// A JWKS endpoint the test controls: the keys it serves, its `Cache-Control`, a delay per
@@ -170,12 +171,14 @@ impl JwksServer {
             cache_control: Mutex::new("public, max-age=300".into()),
             delay: Mutex::new(Duration::ZERO),
             hits: AtomicUsize::new(0),
+            feed: Mutex::new(String::new()),
         });
         let listener = tokio::net::TcpListener::bind(addr).await.unwrap();
         let addr = listener.local_addr().unwrap();
         let app = Router::new()
             .route("/.well-known/jwks.json", get(serve_jwks))
             .route("/moved", get(redirect_to_jwks))
+            .route("/.well-known/revocations", get(serve_feed))
             .with_state(Arc::clone(&state));
         let task = tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
@@ -217,6 +220,12 @@ impl JwksServer {
         *self.state.cache_control.lock().unwrap() = value.into();
     }
 
+    /// Serves this `text/event-stream` body at `/.well-known/revocations` (beside the JWKS),
+    /// then ends the stream.
+    pub fn set_feed(&self, body: String) {
+        *self.state.feed.lock().unwrap() = body;
+    }
+
     /// Waits this long before each answer from now.
     pub fn set_delay(&self, delay: Duration) {
         *self.state.delay.lock().unwrap() = delay;
@@ -243,6 +252,14 @@ async fn redirect_to_jwks() -> impl IntoResponse {
     (
         axum::http::StatusCode::FOUND,
         [(header::LOCATION, "/.well-known/jwks.json")],
+    )
+}
+
+async fn serve_feed(State(state): State<Arc<ServerState>>) -> impl IntoResponse {
+    let body = state.feed.lock().unwrap().clone();
+    (
+        [(header::CONTENT_TYPE, "text/event-stream".to_owned())],
+        body,
     )
 }
 

@@ -8,6 +8,7 @@ mod accounts;
 mod admin;
 mod basics;
 mod cli;
+mod feed;
 mod helpers;
 mod keys;
 mod limits;

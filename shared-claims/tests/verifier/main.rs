@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod cache;
 mod extractor;
+mod feed;
 mod helpers;
 mod properties;
 mod rejections;

@@ -10,4 +10,5 @@ mod helpers;
 mod logs;
 mod process;
 mod replicas;
+mod revocation;
 mod shutdown;

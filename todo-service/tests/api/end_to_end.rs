@@ -1,73 +1,9 @@
 //! Against the real auth-service: register and log in there, then use the token here.
 
-use std::time::Duration;
-
-use secrecy::SecretString;
 use serde_json::{Value, json};
 use service_kit::test_db::TestDb;
-use tokio::sync::oneshot;
 
-const ISSUER: &str = "http://auth.e2e";
-const PASSWORD: &str = "correct horse battery staple";
-
-struct Running {
-    base: String,
-    stop: Option<oneshot::Sender<()>>,
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl Running {
-    async fn stop(mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        let _ = self.task.await;
-    }
-}
-
-async fn auth_service(db: &TestDb) -> Running {
-    let mut settings = auth_service::Settings::defaults();
-    settings.database_url = db.url.clone().into();
-    settings.listen_addr = "127.0.0.1:0".parse().unwrap();
-    settings.issuer = ISSUER.into();
-    settings.key_encryption_key = Some(
-        "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
-            .to_owned()
-            .into(),
-    );
-    settings.bootstrap_admin_email = Some("admin@example.com".into());
-    settings.bootstrap_admin_password = Some(PASSWORD.to_owned().into());
-    let app = auth_service::App::build(settings).await.unwrap();
-    let base = format!("http://{}", app.local_addr());
-    let (stop, stopped) = oneshot::channel::<()>();
-    let task = tokio::spawn(app.run_until_stopped(async {
-        let _ = stopped.await;
-    }));
-    Running {
-        base,
-        stop: Some(stop),
-        task,
-    }
-}
-
-async fn todo_service(db: &TestDb, jwks_url: String) -> Running {
-    let mut settings = todo_service::Settings::defaults();
-    settings.listen_addr = "127.0.0.1:0".parse().unwrap();
-    settings.database_url = SecretString::from(db.url.clone());
-    settings.issuer = ISSUER.into();
-    settings.jwks_url = Some(jwks_url);
-    let app = todo_service::App::build(settings).await.unwrap();
-    let base = format!("http://{}", app.local_addr());
-    let (stop, stopped) = oneshot::channel::<()>();
-    let task = tokio::spawn(app.run_until_stopped(async {
-        let _ = stopped.await;
-    }));
-    Running {
-        base,
-        stop: Some(stop),
-        task,
-    }
-}
+use crate::stack::{PASSWORD, auth_service, todo_service, wait_ready};
 
 async fn login(client: &reqwest::Client, auth: &str, email: &str) -> Value {
     let response = client
@@ -83,20 +19,10 @@ async fn login(client: &reqwest::Client, auth: &str, email: &str) -> Value {
 #[tokio::test]
 async fn tokens_from_the_real_auth_service_work_here_and_outlive_its_outage() {
     let (auth_db, todo_db) = (TestDb::new().await, TestDb::new().await);
-    let auth = auth_service(&auth_db).await;
-    let todo = todo_service(&todo_db, format!("{}/.well-known/jwks.json", auth.base)).await;
+    let mut auth = auth_service(&auth_db, "127.0.0.1:0").await;
+    let mut todo = todo_service(&todo_db, auth.url("/.well-known/jwks.json")).await;
     let client = reqwest::Client::new();
-    for _ in 0..100 {
-        let ready = client
-            .get(format!("{}/readyz", todo.base))
-            .send()
-            .await
-            .unwrap();
-        if ready.status() == 200 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_ready(&client, &todo).await;
 
     let registered = client
         .post(format!("{}/api/auth/register", auth.base))
