@@ -6,7 +6,8 @@
 # 1. criterion: the verifier vs a bare RS256 check, a token seen before, argon2id, RS256 signing;
 # 2. release binaries of both services on PostgreSQL (127.0.0.1:5432), seeded;
 # 3. wrk: GET /api/todos (20 rows) and GET /healthz, logins, refreshes, /healthz and the JWKS
-#    during a login flood; start-up time and memory;
+#    during a login flood; start-up time and memory; revocations: logout → refusal at two todo
+#    replicas, and an event's fan-out to 1,000 feed subscribers (system-tests revocation-bench);
 # 4. the seed's Flask + PyJWT app (../shared/peers/flask_seed) with the same GET /api/todos mix.
 # Results go to bench-results/<time>/ (raw outputs) and bench-results/latest.md (the table).
 # Not part of the test command: figures drift with the machine's load.
@@ -48,6 +49,8 @@ verifier_ns=$(estimate verifier_access_token_full)
 cached_ns=$(estimate authenticate_token_seen_before)
 hash_ns=$(estimate argon2id/hash_default_params_reference)
 sign_ns=$(estimate rs256_sign_preparsed_key)
+cached_revoked_ns=$(estimate authenticate_token_seen_before_100k_revocations)
+revocation_entry_bytes=$(sed -nE 's/.*= ([0-9.]+) bytes per entry/\1/p' "$out/criterion-verify.txt" | tail -1)
 
 # --- 2. the services ---------------------------------------------------------------------------
 say "building release binaries"
@@ -189,6 +192,21 @@ done
 read -r refresh_rps refresh_p50 refresh_p99 refresh_bad < <(BENCH_TOKENS="$tokens_file" wrk_run refresh -t16 -c16 -d"${DURATION}s" -s bench/refresh.lua "$auth")
 cleanup; pids=()
 
+# --- 3b. revocations ---------------------------------------------------------------------------
+say "revocations: logout → refusal at two todo replicas, then 1,000 feed subscribers on one auth replica"
+todo2_port=$(free_port); todo2="http://127.0.0.1:$todo2_port"
+start_auth; ms_until_ready "$auth" >/dev/null
+start_todo; ms_until_ready "$todo" >/dev/null
+TODO_LISTEN_ADDR="127.0.0.1:$todo2_port" TODO_ISSUER="$auth" TODO_DATABASE_URL="$PG_BASE/bench_todo?$NO_TLS" \
+  "$bin/todo-service" >>"$out/todo2.log" 2>&1 &
+pids+=($!); ms_until_ready "$todo2" >/dev/null
+run cargo build -q --release --locked -p system-tests --bin revocation-bench
+ulimit -n 65536 2>/dev/null || true
+run "$target_dir/release/revocation-bench" --auth "$auth" --auth-pid "$auth_pid" --todo "$todo" --todo "$todo2" \
+  --logouts "${REVOCATION_LOGOUTS:-200}" --subscribers "${FEED_SUBSCRIBERS:-1000}" --events 20 \
+  | tee "$out/revocations.json"
+cleanup; pids=()
+
 # --- 4. the seed ------------------------------------------------------------------------------
 say "the seed: Flask + PyJWT on gunicorn, same GET /api/todos mix"
 psql "$PG" -qc "DROP DATABASE IF EXISTS flask_seed_bench WITH (FORCE)" -qc "CREATE DATABASE flask_seed_bench" >/dev/null
@@ -217,6 +235,10 @@ bare, verifier, cached = $bare_ns, $verifier_ns, $cached_ns
 hash_ms, sign_ms = $hash_ns / 1e6, $sign_ns / 1e6
 login_limit = cores / (hash_ms / 1000)
 refresh_limit = cores / (2 * sign_ms / 1000)
+import json
+rev = json.load(open(sys.argv[1] + "/revocations.json"))
+refusal, fanout = rev["refusal"], rev["fanout"]
+cached_revoked = $cached_revoked_ns
 rows = [
   ("verifier vs bare RS256 check (criterion)", f"{verifier/1000:.2f} µs vs {bare/1000:.2f} µs = {verifier/bare:.3f}×", "≤ 1.15×"),
   ("token seen before (criterion)", f"{cached/1000:.3f} µs", "≤ 2 µs"),
@@ -229,6 +251,10 @@ rows = [
   ("refreshes/s vs RS256 signing limit (2 per refresh)", f"{$refresh_rps}/s vs {refresh_limit:.0f}/s ({sign_ms:.3f} ms per signature, key parsed once) = {100 * $refresh_rps / refresh_limit:.0f} %, non-2xx {$refresh_bad}", "≥ 50 %"),
   ("idle RSS auth / todo", f"{$auth_idle_kib / 1024:.1f} MiB / {$todo_idle_kib / 1024:.1f} MiB", "≤ 30 MiB"),
   ("start to /readyz 200 with an existing key, auth / todo", f"{$auth_ready_ms} ms / {$todo_ready_ms} ms", "≤ 1 s"),
+  ("logout → 401 at each of 2 todo replicas (PostgreSQL)", f"p50 {refusal['p50_ms']:.1f} ms, p99 {refusal['p99_ms']:.1f} ms, max {refusal['max_ms']:.1f} ms over {refusal['samples']} refusals", "p99 ≤ 1 s (aim ≤ 100 ms)"),
+  ("an event to each of {0} feed subscribers on one auth replica".format(fanout["subscribers"]), f"p50 {fanout['p50_ms']:.1f} ms, p99 {fanout['p99_ms']:.1f} ms over {fanout['deliveries']} deliveries; {fanout['kib_per_subscriber']:.1f} KiB and {fanout['idle_cpu_ms_per_subscriber_per_s']:.4f} ms CPU/s idle per subscriber; {fanout['cpu_us_per_delivery']:.1f} µs CPU per delivery", "p99 ≤ 1 s"),
+  ("token seen before, 100,000 revocations held (criterion)", f"{cached_revoked/1000:.3f} µs", "≤ 2 µs"),
+  ("revocation set memory", f"{float('${revocation_entry_bytes:-nan}'):.1f} bytes per entry", "≤ 64 bytes"),
 ]
 print(f"Results of scripts/bench.sh in {sys.argv[1]} ({cores} cores, wrk on the same machine)\n")
 print("| figure | measured | target |")

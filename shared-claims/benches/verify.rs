@@ -11,7 +11,9 @@ use jsonwebtoken::{Algorithm, DecodingKey};
 use serde_json::json;
 use shared_claims::now_unix;
 use shared_claims::test_util::TestKey;
-use shared_claims::{AccessTokenVerifier, Authenticator, KeySet, LocalKeys, VerifierConfig};
+use shared_claims::{
+    AccessTokenVerifier, Authenticator, KeySet, LocalKeys, Revocation, VerifierConfig,
+};
 
 const ISSUER: &str = "https://auth.bench";
 const AUDIENCE: &str = "todo-api";
@@ -60,6 +62,50 @@ fn verification(c: &mut Criterion) {
         .block_on(authenticator.authenticate(&token))
         .unwrap();
     c.bench_function("authenticate_token_seen_before", |b| {
+        b.to_async(&runtime)
+            .iter(|| authenticator.authenticate(black_box(&token)))
+    });
+
+    // The same, with 100,000 revocations held (half sessions, half users), the token's own user
+    // among them (revoked before it was issued): both lookups are made and hit.
+    let sub = "0192d1f0-0000-7000-8000-00000000beef";
+    let token = key.access_token(
+        ISSUER,
+        AUDIENCE,
+        json!({"exp": now_unix() + 86_400, "sub": sub, "iat_us": now_unix() * 1_000_000}),
+    );
+    let local = LocalKeys::default();
+    local.set(keys.clone());
+    let authenticator =
+        Authenticator::with_local_keys(VerifierConfig::new(ISSUER, AUDIENCE, 30), local);
+    let set = authenticator.revocations();
+    let until_us = (now_unix() + 86_400) * 1_000_000;
+    for i in 0..50_000u64 {
+        set.apply(&Revocation::Session {
+            sid: format!("0192d1f0-{:04x}-7000-8000-{i:012x}", i % 0xffff),
+            until_us,
+        });
+        set.apply(&Revocation::User {
+            sub: format!("0192d1f1-{:04x}-7000-8000-{i:012x}", i % 0xffff),
+            not_before_us: 0,
+            until_us,
+        });
+    }
+    set.apply(&Revocation::User {
+        sub: sub.to_owned(),
+        not_before_us: 1,
+        until_us,
+    });
+    let held = 100_001;
+    println!(
+        "revocation set: {held} entries in {} bytes of tables = {:.1} bytes per entry",
+        set.footprint_bytes(),
+        set.footprint_bytes() as f64 / held as f64
+    );
+    runtime
+        .block_on(authenticator.authenticate(&token))
+        .unwrap();
+    c.bench_function("authenticate_token_seen_before_100k_revocations", |b| {
         b.to_async(&runtime)
             .iter(|| authenticator.authenticate(black_box(&token)))
     });

@@ -138,6 +138,14 @@ impl RevocationSet {
         (entries.sessions.len(), entries.users.len())
     }
 
+    /// The bytes the entries' tables take: each slot (key and value) and its control byte, for
+    /// the slots allocated (a hash table keeps some free).
+    pub fn footprint_bytes(&self) -> usize {
+        let entries = self.read();
+        entries.sessions.capacity() * (std::mem::size_of::<(Key, i64)>() + 1)
+            + entries.users.capacity() * (std::mem::size_of::<(Key, UserEntry)>() + 1)
+    }
+
     /// Whether nothing is held.
     pub fn is_empty(&self) -> bool {
         self.len() == (0, 0)
