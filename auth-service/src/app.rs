@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use sea_orm::DatabaseConnection;
 use secrecy::{ExposeSecret, SecretString};
+use service_kit::db::SchemaCheck;
 use service_kit::health::{NotReady, Readiness};
 use service_kit::layers::HttpConfig;
 use service_kit::serve::Server;
@@ -161,6 +162,7 @@ pub fn signing_keys(
             rsa_bits: settings.rsa_bits,
             pre_publish_secs: settings.signing_key_pre_publish_secs,
             longest_token_ttl_secs: settings.longest_token_ttl_secs(),
+            rotation_interval_secs: settings.key_rotation_interval_secs,
         },
     ))
 }
@@ -168,12 +170,14 @@ pub fn signing_keys(
 struct AuthReadiness {
     db: DatabaseConnection,
     ring: Arc<KeyRing>,
+    schema: SchemaCheck<Migrator>,
 }
 
 impl Readiness for AuthReadiness {
     fn check(&self) -> Pin<Box<dyn Future<Output = Result<(), NotReady>> + Send + '_>> {
         Box::pin(async move {
             service_kit::db::ping(&self.db).await?;
+            self.schema.check(&self.db).await?;
             if !self.ring.holds_signer(Timestamp::now().micros()) {
                 return Err(NotReady::new(
                     "no_signing_key",
@@ -189,6 +193,8 @@ impl Readiness for AuthReadiness {
 pub struct App {
     server: Server,
     router: axum::Router,
+    /// `AUTH_MANAGEMENT_ADDR`: health and metrics only.
+    management: Option<(Server, axum::Router)>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
     publisher: Publisher,
 }
@@ -196,7 +202,8 @@ pub struct App {
 impl App {
     /// Everything the service needs, in order: settings, database, signing keys, accounts,
     /// the domain services and their HTTP routes, background tasks, the listener.
-    pub async fn build(settings: Settings) -> Result<App, StartError> {
+    pub async fn build(mut settings: Settings) -> Result<App, StartError> {
+        settings.load_secret_files()?;
         settings.validate()?;
         let settings = Arc::new(settings);
         let db = database(&settings).await?;
@@ -213,6 +220,7 @@ impl App {
         let readiness = Arc::new(AuthReadiness {
             db: db.clone(),
             ring: keys.ring(),
+            schema: SchemaCheck::new(),
         });
         let http = HttpConfig {
             cors_origins: service_kit::settings::parse_origins(&settings.cors_origins).map_err(
@@ -229,7 +237,20 @@ impl App {
         ];
         tasks.extend(feed_tasks);
         let publisher = domain.publisher.clone();
-        let router = crate::http::router(domain.into_state(&settings), readiness, &http);
+        let router = crate::http::router(
+            domain.into_state(&settings),
+            Arc::clone(&readiness) as Arc<dyn Readiness>,
+            &http,
+        );
+        let management = match settings.management_addr {
+            Some(addr) => Some((
+                Server::bind(addr)
+                    .await
+                    .map_err(|source| StartError::Listen { addr, source })?,
+                service_kit::serve::management_router(readiness),
+            )),
+            None => None,
+        };
         let server =
             Server::bind(settings.listen_addr)
                 .await
@@ -241,6 +262,7 @@ impl App {
         Ok(App {
             server,
             router,
+            management,
             tasks,
             publisher,
         })
@@ -254,6 +276,13 @@ impl App {
         self.server.local_addr()
     }
 
+    /// Where health and metrics are also served, when `AUTH_MANAGEMENT_ADDR` is set.
+    pub fn management_addr(&self) -> Option<SocketAddr> {
+        self.management
+            .as_ref()
+            .map(|(server, _)| server.local_addr())
+    }
+
     /// Serves until `shutdown` completes, then drains in-flight requests (the revocation
     /// feed's streams end at once: subscribers reconnect to another replica).
     pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send) {
@@ -262,7 +291,9 @@ impl App {
             shutdown.await;
             publisher.close();
         };
-        self.server.serve(self.router, shutdown).await;
+        let mut servers = vec![(self.server, self.router)];
+        servers.extend(self.management);
+        service_kit::serve::serve_all(servers, shutdown).await;
         for task in self.tasks {
             task.abort();
         }

@@ -25,7 +25,8 @@ pub async fn run(cli: Cli) -> ExitCode {
 }
 
 async fn dispatch(cli: Cli) -> Result<ExitCode, StartError> {
-    let settings = cli.settings;
+    let mut settings = cli.settings;
+    settings.load_secret_files()?;
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => {
             let app = App::build(settings).await?;
@@ -102,9 +103,8 @@ async fn keys(settings: Settings, action: KeysCommand) -> Result<ExitCode, Start
             }
         }
         KeysCommand::Revoke { kid } => {
-            let audit = crate::audit::AuditLog::new(db);
             match signing_keys
-                .revoke(&kid, &audit)
+                .revoke(&kid)
                 .await
                 .map_err(StartError::SigningKeys)?
             {
@@ -125,9 +125,8 @@ async fn keys(settings: Settings, action: KeysCommand) -> Result<ExitCode, Start
             }
         }
         KeysCommand::Rotate => {
-            let audit = crate::audit::AuditLog::new(db);
             match signing_keys
-                .rotate(&audit)
+                .rotate()
                 .await
                 .map_err(StartError::SigningKeys)?
             {

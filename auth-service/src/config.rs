@@ -18,6 +18,11 @@ pub struct Settings {
     )]
     pub listen_addr: SocketAddr,
 
+    /// A second address serving only /healthz, /readyz and /metrics (they stay on the main
+    /// address too): for probes and scraping that no ingress routes.
+    #[arg(long, env = "AUTH_MANAGEMENT_ADDR", global = true)]
+    pub management_addr: Option<SocketAddr>,
+
     /// `postgres://…` (production) or `sqlite:…` (the embedded default).
     #[arg(
         long,
@@ -28,6 +33,15 @@ pub struct Settings {
     )]
     pub database_url: SecretString,
 
+    /// Read AUTH_DATABASE_URL from this file (a mounted secret) instead.
+    #[arg(
+        long,
+        env = "AUTH_DATABASE_URL_FILE",
+        conflicts_with = "database_url",
+        global = true
+    )]
+    pub database_url_file: Option<PathBuf>,
+
     /// Apply migrations at start.
     #[arg(long, env = "AUTH_AUTO_MIGRATE", default_value_t = true, action = ArgAction::Set, global = true)]
     pub auto_migrate: bool,
@@ -37,6 +51,7 @@ pub struct Settings {
         long,
         env = "AUTH_DB_MAX_CONNECTIONS",
         default_value_t = service_kit::db::DEFAULT_MAX_CONNECTIONS,
+        value_parser = clap::value_parser!(u32).range(1..),
         global = true
     )]
     pub db_max_connections: u32,
@@ -46,6 +61,7 @@ pub struct Settings {
         long,
         env = "AUTH_DB_ACQUIRE_TIMEOUT_SECS",
         default_value_t = 3,
+        value_parser = clap::value_parser!(u64).range(1..),
         global = true
     )]
     pub db_acquire_timeout_secs: u64,
@@ -140,6 +156,15 @@ pub struct Settings {
     )]
     pub bootstrap_admin_password: Option<SecretString>,
 
+    /// Read AUTH_BOOTSTRAP_ADMIN_PASSWORD from this file instead.
+    #[arg(
+        long,
+        env = "AUTH_BOOTSTRAP_ADMIN_PASSWORD_FILE",
+        conflicts_with = "bootstrap_admin_password",
+        global = true
+    )]
+    pub bootstrap_admin_password_file: Option<PathBuf>,
+
     #[arg(
         long,
         env = "AUTH_RESET_TOKEN_TTL_SECS",
@@ -153,6 +178,26 @@ pub struct Settings {
     #[arg(long, env = "AUTH_RESET_WEBHOOK_URL", global = true)]
     pub reset_webhook_url: Option<String>,
 
+    /// Signs each reset delivery (Standard Webhooks: `webhook-id`, `webhook-timestamp`,
+    /// `webhook-signature`): `whsec_` and the base64 of 24 to 64 random bytes. Unset, deliveries
+    /// are unsigned (a warning at start).
+    #[arg(
+        long,
+        env = "AUTH_RESET_WEBHOOK_SECRET",
+        hide_env_values = true,
+        global = true
+    )]
+    pub reset_webhook_secret: Option<SecretString>,
+
+    /// Read AUTH_RESET_WEBHOOK_SECRET from this file instead.
+    #[arg(
+        long,
+        env = "AUTH_RESET_WEBHOOK_SECRET_FILE",
+        conflicts_with = "reset_webhook_secret",
+        global = true
+    )]
+    pub reset_webhook_secret_file: Option<PathBuf>,
+
     /// Base64 of 32 random bytes; encrypts private keys at rest. Required on PostgreSQL unless
     /// AUTH_INSECURE_DEV=true.
     #[arg(
@@ -162,6 +207,15 @@ pub struct Settings {
         global = true
     )]
     pub key_encryption_key: Option<SecretString>,
+
+    /// Read AUTH_KEY_ENCRYPTION_KEY from this file instead.
+    #[arg(
+        long,
+        env = "AUTH_KEY_ENCRYPTION_KEY_FILE",
+        conflicts_with = "key_encryption_key",
+        global = true
+    )]
+    pub key_encryption_key_file: Option<PathBuf>,
 
     /// Without AUTH_KEY_ENCRYPTION_KEY (SQLite, or AUTH_INSECURE_DEV), the key-encryption key is
     /// generated into this file [default: `auth.kek` beside the SQLite file, else `data/auth.kek`].
@@ -180,6 +234,16 @@ pub struct Settings {
         global = true
     )]
     pub signing_key_pre_publish_secs: u64,
+
+    /// Publish a new signing key when the newest is this old (0: off). At most one replica acts;
+    /// the key signs after AUTH_SIGNING_KEY_PRE_PUBLISH_SECS, the old one retires.
+    #[arg(
+        long,
+        env = "AUTH_KEY_ROTATION_INTERVAL_SECS",
+        default_value_t = 0,
+        global = true
+    )]
+    pub key_rotation_interval_secs: u64,
 
     /// How often a replica re-reads key states from the database.
     #[arg(
@@ -300,6 +364,27 @@ impl Settings {
             #[expect(clippy::panic, reason = "the defaults are literals; a typo is a bug")]
             Err(e) => panic!("default settings do not parse: {e}"),
         }
+    }
+
+    /// Reads every `*_FILE` setting into the setting it stands for (once; idempotent).
+    pub fn load_secret_files(&mut self) -> Result<(), SettingsError> {
+        let read = |name: &'static str, path: &std::path::Path| {
+            service_kit::settings::read_secret_file(path).map_err(|reason| invalid(name, reason))
+        };
+        if let Some(path) = self.database_url_file.take() {
+            self.database_url = read("AUTH_DATABASE_URL_FILE", &path)?;
+        }
+        if let Some(path) = self.key_encryption_key_file.take() {
+            self.key_encryption_key = Some(read("AUTH_KEY_ENCRYPTION_KEY_FILE", &path)?);
+        }
+        if let Some(path) = self.bootstrap_admin_password_file.take() {
+            self.bootstrap_admin_password =
+                Some(read("AUTH_BOOTSTRAP_ADMIN_PASSWORD_FILE", &path)?);
+        }
+        if let Some(path) = self.reset_webhook_secret_file.take() {
+            self.reset_webhook_secret = Some(read("AUTH_RESET_WEBHOOK_SECRET_FILE", &path)?);
+        }
+        Ok(())
     }
 
     pub fn validate(&self) -> Result<(), SettingsError> {

@@ -145,6 +145,47 @@ pub fn statement(backend: DbBackend, sql: &str, values: Vec<sea_orm::Value>) -> 
     Statement::from_sql_and_values(backend, sql, values)
 }
 
+/// Readiness: every migration this binary knows has been applied. A pod running against an
+/// older schema (its migration not run yet) must never take traffic. Once current, a schema
+/// stays current (migrations are never undone), so the answer is then kept.
+#[derive(Debug, Default)]
+pub struct SchemaCheck<M> {
+    current: std::sync::atomic::AtomicBool,
+    migrator: std::marker::PhantomData<fn() -> M>,
+}
+
+impl<M: MigratorTrait> SchemaCheck<M> {
+    pub fn new() -> Self {
+        SchemaCheck {
+            current: std::sync::atomic::AtomicBool::new(false),
+            migrator: std::marker::PhantomData,
+        }
+    }
+
+    pub async fn check(&self, db: &DatabaseConnection) -> Result<(), crate::health::NotReady> {
+        use std::sync::atomic::Ordering;
+        if self.current.load(Ordering::Acquire) {
+            return Ok(());
+        }
+        let pending = M::get_pending_migrations_read_only(db)
+            .await
+            .map_err(|e| crate::health::NotReady::new("database_unreachable", e.to_string()))?;
+        if pending.is_empty() {
+            self.current.store(true, Ordering::Release);
+            return Ok(());
+        }
+        let names: Vec<&str> = pending.iter().map(|m| m.name()).collect();
+        Err(crate::health::NotReady::new(
+            "schema_behind",
+            format!(
+                "{} migration(s) not applied yet: {}; run `migrate`",
+                names.len(),
+                names.join(", ")
+            ),
+        ))
+    }
+}
+
 /// Readiness: the database answers a trivial query.
 pub async fn ping(db: &DatabaseConnection) -> Result<(), crate::health::NotReady> {
     db.ping()

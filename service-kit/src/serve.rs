@@ -100,6 +100,31 @@ impl Server {
     }
 }
 
+/// Serves each `(server, router)` until `shutdown` completes, then drains them all: the main
+/// listener and a management listener stop together.
+pub async fn serve_all(servers: Vec<(Server, Router)>, shutdown: impl Future<Output = ()> + Send) {
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let mut serving = tokio::task::JoinSet::new();
+    for (server, router) in servers {
+        let mut stopped = stopped.clone();
+        serving.spawn(server.serve(router, async move {
+            let _ = stopped.wait_for(|stop| *stop).await;
+        }));
+    }
+    shutdown.await;
+    let _ = stop.send(true);
+    while serving.join_next().await.is_some() {}
+}
+
+/// The management listener's routes: `/healthz`, `/readyz` and `/metrics` behind the shared
+/// middleware (request ids, `nosniff`), nothing else.
+pub fn management_router(readiness: std::sync::Arc<dyn crate::health::Readiness>) -> Router {
+    crate::layers::apply(
+        crate::health::router(readiness),
+        &crate::layers::HttpConfig::default(),
+    )
+}
+
 /// Completes on SIGTERM or Ctrl-C.
 pub async fn shutdown_signal() {
     let ctrl_c = async {

@@ -10,6 +10,21 @@ pub enum LogFormat {
     Json,
 }
 
+/// A secret setting's value from the file its `*_FILE` variant names (a mounted secret): the
+/// whole file, one trailing newline trimmed. The error names the file.
+pub fn read_secret_file(path: &std::path::Path) -> Result<secrecy::SecretString, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let value = text
+        .strip_suffix('\n')
+        .map(|v| v.strip_suffix('\r').unwrap_or(v))
+        .unwrap_or(&text);
+    if value.is_empty() {
+        return Err(format!("{} is empty", path.display()));
+    }
+    Ok(secrecy::SecretString::from(value.to_owned()))
+}
+
 /// The settings `T` declares with no flag and no environment variable given: every default,
 /// declared once, in the `#[arg(default_value…)]` attributes. For tests and tools.
 pub fn defaults<T: clap::Args + clap::FromArgMatches>() -> Result<T, clap::Error> {
@@ -65,6 +80,22 @@ pub fn warn_if_plaintext_remote(setting: &str, url: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_secret_file_is_read_whole_without_its_trailing_newline() {
+        use secrecy::ExposeSecret;
+        let dir = std::env::temp_dir().join(format!("secret-file-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("DB");
+        std::fs::write(&file, "postgres://u:p@db/x\n").unwrap();
+        let value = read_secret_file(&file).unwrap();
+        assert_eq!(value.expose_secret(), "postgres://u:p@db/x");
+        std::fs::write(&file, "").unwrap();
+        assert!(read_secret_file(&file).is_err());
+        let missing = read_secret_file(&dir.join("nope")).unwrap_err();
+        assert!(missing.contains("nope"), "{missing}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 
     #[test]
     fn only_https_or_loopback_is_not_plaintext_remote() {

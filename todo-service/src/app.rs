@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use sea_orm::{DatabaseConnection, DbErr};
-use service_kit::db::DbConfig;
+use service_kit::db::{DbConfig, SchemaCheck};
 use service_kit::health::{NotReady, Readiness};
 use service_kit::serve::Server;
 use shared_claims::{Authenticator, BuildError};
@@ -42,6 +42,8 @@ pub enum StartError {
 pub struct App {
     server: Server,
     router: Router,
+    /// `TODO_MANAGEMENT_ADDR`: health and metrics only.
+    management: Option<(Server, Router)>,
     /// The key cache's refresher and the revocation feed's follower.
     background: Vec<JoinHandle<()>>,
     db: DatabaseConnection,
@@ -56,7 +58,8 @@ impl std::fmt::Debug for App {
 }
 
 impl App {
-    pub async fn build(settings: Settings) -> Result<App, StartError> {
+    pub async fn build(mut settings: Settings) -> Result<App, StartError> {
+        settings.load_secret_files().map_err(StartError::Settings)?;
         settings.validate().map_err(StartError::Settings)?;
         let web = http::web::WebConfig::from_settings(&settings).map_err(StartError::Settings)?;
         // The recorder must exist before the key cache counts its first fetch.
@@ -93,17 +96,28 @@ impl App {
         let readiness = Arc::new(Ready {
             db: db.clone(),
             authenticator: Arc::clone(&authenticator),
+            schema: SchemaCheck::new(),
         });
         let router = http::router(
             TodoStore::new(db.clone()),
             Arc::clone(&authenticator),
-            readiness,
+            Arc::clone(&readiness) as Arc<dyn Readiness>,
             &settings.http_config(),
             &web,
         );
+        let management = match settings.management_addr {
+            Some(addr) => Some((
+                Server::bind(addr)
+                    .await
+                    .map_err(|source| StartError::Bind { addr, source })?,
+                service_kit::serve::management_router(readiness),
+            )),
+            None => None,
+        };
         Ok(App {
             server,
             router,
+            management,
             background,
             db,
         })
@@ -117,17 +131,26 @@ impl App {
         self.server.local_addr()
     }
 
+    /// Where health and metrics are also served, when `TODO_MANAGEMENT_ADDR` is set.
+    pub fn management_addr(&self) -> Option<SocketAddr> {
+        self.management
+            .as_ref()
+            .map(|(server, _)| server.local_addr())
+    }
+
     /// Serves until `shutdown` completes, lets in-flight requests finish, then stops the key
-    /// key refresher and the revocation feed, and closes the database.
+    /// refresher and the revocation feed, and closes the database.
     pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send) {
         let App {
             server,
             router,
+            management,
             background,
             db,
-            ..
         } = self;
-        server.serve(router, shutdown).await;
+        let mut servers = vec![(server, router)];
+        servers.extend(management);
+        service_kit::serve::serve_all(servers, shutdown).await;
         for task in background {
             task.abort();
         }
@@ -155,6 +178,7 @@ async fn migrate_with(config: &DbConfig) -> Result<(), StartError> {
 struct Ready {
     db: DatabaseConnection,
     authenticator: Arc<Authenticator>,
+    schema: SchemaCheck<Migrator>,
 }
 
 impl Readiness for Ready {
@@ -166,7 +190,8 @@ impl Readiness for Ready {
                     "no signing keys held: the JWKS has not been fetched, or is stale",
                 ));
             }
-            service_kit::db::ping(&self.db).await
+            service_kit::db::ping(&self.db).await?;
+            self.schema.check(&self.db).await
         })
     }
 }

@@ -12,15 +12,22 @@ const HEALTHCHECK_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// Runs the command line: serves by default, or one of the operator subcommands.
 pub async fn run(cli: Cli) -> ExitCode {
-    let Cli { settings, command } = cli;
+    let Cli {
+        mut settings,
+        command,
+    } = cli;
     service_kit::telemetry::init(settings.log_format);
     let command = command.unwrap_or(Command::Serve);
-    let result = match command {
-        Command::Serve => serve(settings).await,
-        Command::Migrate => app::migrate(&settings).await.map_err(|e| e.to_string()),
-        Command::Healthcheck => {
-            service_kit::probe::check(settings.listen_addr, "/healthz", HEALTHCHECK_TIMEOUT).await
-        }
+    let result = match settings.load_secret_files() {
+        Err(error) => Err(error),
+        Ok(()) => match command {
+            Command::Serve => serve(settings).await,
+            Command::Migrate => app::migrate(&settings).await.map_err(|e| e.to_string()),
+            Command::Healthcheck => {
+                service_kit::probe::check(settings.listen_addr, "/healthz", HEALTHCHECK_TIMEOUT)
+                    .await
+            }
+        },
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

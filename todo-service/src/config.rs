@@ -23,6 +23,11 @@ pub struct Settings {
     )]
     pub listen_addr: SocketAddr,
 
+    /// A second address serving only /healthz, /readyz and /metrics (they stay on the main
+    /// address too): for probes and scraping that no ingress routes.
+    #[arg(long, env = "TODO_MANAGEMENT_ADDR", global = true)]
+    pub management_addr: Option<SocketAddr>,
+
     /// `postgres://…` or `sqlite:…` (this service's own database).
     #[arg(
         long,
@@ -32,6 +37,15 @@ pub struct Settings {
         global = true
     )]
     pub database_url: SecretString,
+
+    /// Read TODO_DATABASE_URL from this file (a mounted secret) instead.
+    #[arg(
+        long,
+        env = "TODO_DATABASE_URL_FILE",
+        conflicts_with = "database_url",
+        global = true
+    )]
+    pub database_url_file: Option<std::path::PathBuf>,
 
     /// Apply pending migrations when serving starts.
     #[arg(long, env = "TODO_AUTO_MIGRATE", default_value = "true", value_parser = BoolishValueParser::new(),
@@ -119,6 +133,15 @@ impl Settings {
                 self.issuer.trim_end_matches('/')
             ),
         }
+    }
+
+    /// Reads `TODO_DATABASE_URL_FILE` into the setting it stands for (once; idempotent).
+    pub fn load_secret_files(&mut self) -> Result<(), String> {
+        if let Some(path) = self.database_url_file.take() {
+            self.database_url = service_kit::settings::read_secret_file(&path)
+                .map_err(|e| format!("TODO_DATABASE_URL_FILE: {e}"))?;
+        }
+        Ok(())
     }
 
     /// What clap cannot check on a single value.

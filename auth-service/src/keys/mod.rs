@@ -31,6 +31,8 @@ pub struct KeyPolicy {
     pub pre_publish_secs: u64,
     /// How long a retired key stays published: the longest token lifetime.
     pub longest_token_ttl_secs: u64,
+    /// Publish a new key when the newest is this old (0: never by schedule).
+    pub rotation_interval_secs: u64,
 }
 
 #[derive(Debug, Clone)]
@@ -78,11 +80,13 @@ pub struct SigningKeys {
     kek: Arc<KeyEncryptionKey>,
     ring: Arc<KeyRing>,
     policy: KeyPolicy,
+    audit: AuditLog,
 }
 
 impl SigningKeys {
     pub fn new(db: DatabaseConnection, kek: KeyEncryptionKey, policy: KeyPolicy) -> Self {
         SigningKeys {
+            audit: AuditLog::new(db.clone()),
             db,
             kek: Arc::new(kek),
             ring: Arc::new(KeyRing::default()),
@@ -164,7 +168,7 @@ impl SigningKeys {
 
     /// Publishes a new key that signs after the pre-publication window. At most one key waits
     /// to take over: a unique index decides between concurrent rotations, not a prior read.
-    pub async fn rotate(&self, audit: &AuditLog) -> Result<Rotation> {
+    pub async fn rotate(&self) -> Result<Rotation> {
         if let Some(pending) = self.pending().await? {
             return Ok(Rotation::AlreadyPending(pending));
         }
@@ -186,7 +190,7 @@ impl SigningKeys {
             }
             Err(e) => return Err(e.into()),
         }
-        audit
+        self.audit
             .record(
                 Event::KeyRotated,
                 None,
@@ -245,7 +249,7 @@ impl SigningKeys {
     /// Withdraws `kid` at once: it leaves the JWKS (every replica within its key refresh,
     /// every verifier within the JWKS `max-age`) and tokens it signed stop verifying. The
     /// active key is replaced by the published next key, which signs from now.
-    pub async fn revoke(&self, kid: &str, audit: &AuditLog) -> Result<Revocation> {
+    pub async fn revoke(&self, kid: &str) -> Result<Revocation> {
         let keys = store::all(&self.db).await?;
         let Some(key) = keys.iter().find(|k| k.kid == kid) else {
             return Ok(Revocation::UnknownKey);
@@ -265,7 +269,7 @@ impl SigningKeys {
         if !store::revoke(&self.db, kid, successor.as_deref(), Timestamp::now()).await? {
             return Ok(Revocation::UnknownKey);
         }
-        audit
+        self.audit
             .record(
                 Event::KeyRevoked,
                 None,
@@ -282,6 +286,7 @@ impl SigningKeys {
     /// Promotes a `next` key whose time has come and deletes retired keys whose tokens have all
     /// expired. Safe on every replica at once.
     pub async fn maintain(&self) -> Result<()> {
+        self.rotate_when_due().await?;
         let now = Timestamp::now();
         let keys = store::all(&self.db).await?;
         let due = keys
@@ -298,6 +303,31 @@ impl SigningKeys {
         let deleted = store::delete_expired(&self.db, now).await?;
         if deleted > 0 {
             tracing::info!(deleted, "deleted retired signing keys");
+        }
+        Ok(())
+    }
+
+    /// The scheduled rotation (`AUTH_KEY_ROTATION_INTERVAL_SECS`): a next key is published when
+    /// the newest key is older than the interval and none waits. Every replica may find it due at
+    /// once; the unique index on the waiting key lets one insert win, the others find it pending.
+    async fn rotate_when_due(&self) -> Result<()> {
+        let interval = i64::try_from(self.policy.rotation_interval_secs).unwrap_or(i64::MAX);
+        if interval == 0 {
+            return Ok(());
+        }
+        let keys = store::all(&self.db).await?;
+        if keys.iter().any(|k| k.state == KeyState::Next) {
+            return Ok(());
+        }
+        let newest = keys.iter().map(|k| k.created_at).max().unwrap_or(0);
+        if Timestamp(newest).plus_secs(interval) > Timestamp::now() {
+            return Ok(());
+        }
+        match self.rotate().await? {
+            Rotation::Published(key) => {
+                tracing::info!(kid = %key.kid, activates_at = %key.activates_at.to_rfc3339(), "scheduled rotation: a new signing key is published");
+            }
+            Rotation::AlreadyPending(_) => {}
         }
         Ok(())
     }

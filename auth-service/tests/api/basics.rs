@@ -265,3 +265,34 @@ async fn hostile_names_emails_and_bodies_are_4xx() {
     assert_eq!(response.headers()["allow"], "POST");
     problem(response, 405).await;
 }
+
+#[tokio::test]
+async fn a_management_listener_serves_health_and_metrics_and_nothing_else() {
+    let app =
+        TestApp::spawn_with(|s| s.management_addr = Some("127.0.0.1:0".parse().unwrap())).await;
+    let management = app.management.clone().expect("a management listener");
+    for path in ["/healthz", "/readyz", "/metrics"] {
+        let here = app
+            .client
+            .get(format!("{management}{path}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(here.status(), 200, "{path} on the management listener");
+        let main = app.client.get(app.url(path)).send().await.unwrap();
+        assert_eq!(main.status(), 200, "{path} stays on the main listener");
+    }
+    for path in [
+        "/api/auth/profile",
+        "/.well-known/jwks.json",
+        "/openapi.json",
+    ] {
+        let response = app
+            .client
+            .get(format!("{management}{path}"))
+            .send()
+            .await
+            .unwrap();
+        problem(response, 404).await;
+    }
+}

@@ -281,3 +281,48 @@ async fn key_commands_with_the_wrong_key_encryption_key_change_nothing() {
         200
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn secret_settings_come_from_files_and_never_from_both() {
+    let db = Arc::new(TestDb::new().await);
+    let app = TestApp::start(settings(&db), Arc::clone(&db)).await;
+    drop(app);
+    let dir = tempfile::tempdir().unwrap();
+    let (url_file, kek_file) = (dir.path().join("url"), dir.path().join("kek"));
+    std::fs::write(&url_file, format!("{}\n", db.url)).unwrap();
+    std::fs::write(&kek_file, format!("{KEK}\n")).unwrap();
+    let from_files = || {
+        let mut command = command(&db);
+        command
+            .env_remove("AUTH_DATABASE_URL")
+            .env_remove("AUTH_KEY_ENCRYPTION_KEY")
+            .env("AUTH_DATABASE_URL_FILE", &url_file)
+            .env("AUTH_KEY_ENCRYPTION_KEY_FILE", &kek_file);
+        command
+    };
+    let listed = from_files().args(["keys", "list"]).output().unwrap();
+    assert!(listed.status.success(), "{listed:?}");
+    assert_eq!(String::from_utf8_lossy(&listed.stdout).lines().count(), 1);
+
+    let both = from_files()
+        .env("AUTH_KEY_ENCRYPTION_KEY", KEK)
+        .args(["keys", "list"])
+        .output()
+        .unwrap();
+    assert!(!both.status.success());
+    assert!(
+        String::from_utf8_lossy(&both.stderr).contains("cannot be used with"),
+        "{both:?}"
+    );
+
+    let missing = from_files()
+        .env("AUTH_DATABASE_URL_FILE", dir.path().join("no-such-file"))
+        .args(["keys", "list"])
+        .output()
+        .unwrap();
+    assert!(!missing.status.success());
+    assert!(
+        String::from_utf8_lossy(&missing.stderr).contains("AUTH_DATABASE_URL_FILE"),
+        "{missing:?}"
+    );
+}

@@ -16,6 +16,8 @@ pub const PASSWORD: &str = "correct horse battery staple";
 /// A running auth-service on its own database.
 pub struct TestApp {
     pub base: String,
+    /// `http://…` of the management listener, when `management_addr` was set.
+    pub management: Option<String>,
     pub client: reqwest::Client,
     pub settings: Settings,
     pub db: Arc<TestDb>,
@@ -59,12 +61,14 @@ impl TestApp {
             .await
             .expect("the service starts");
         let base = format!("http://{}", app.local_addr());
+        let management = app.management_addr().map(|addr| format!("http://{addr}"));
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let task = tokio::spawn(app.run_until_stopped(async {
             let _ = rx.await;
         }));
         TestApp {
             base,
+            management,
             client: reqwest::Client::new(),
             settings,
             db,

@@ -119,15 +119,14 @@ async fn a_rotated_key_is_published_before_it_signs_and_old_tokens_keep_verifyin
         auth_service::app::KekFile::MustExist,
     )
     .unwrap();
-    let audit = auth_service::audit::AuditLog::new(db);
     let rotated_at = Instant::now();
-    let new_kid = match manager.rotate(&audit).await.unwrap() {
+    let new_kid = match manager.rotate().await.unwrap() {
         auth_service::keys::Rotation::Published(key) => key.kid,
         other => panic!("{other:?}"),
     };
     // Rotating again while a key is pending publishes nothing more.
     assert!(matches!(
-        manager.rotate(&audit).await.unwrap(),
+        manager.rotate().await.unwrap(),
         auth_service::keys::Rotation::AlreadyPending(_)
     ));
 
@@ -320,22 +319,21 @@ async fn a_revoked_key_leaves_the_jwks_and_its_tokens_stop_verifying() {
         auth_service::app::KekFile::MustExist,
     )
     .unwrap();
-    let audit = auth_service::audit::AuditLog::new(db);
 
     // The only signing key cannot go before another can sign.
     assert_eq!(
-        manager.revoke(&old_kid, &audit).await.unwrap(),
+        manager.revoke(&old_kid).await.unwrap(),
         Revocation::NoSuccessor
     );
     assert_eq!(
-        manager.revoke("no-such-kid", &audit).await.unwrap(),
+        manager.revoke("no-such-kid").await.unwrap(),
         Revocation::UnknownKey
     );
-    let Rotation::Published(next) = manager.rotate(&audit).await.unwrap() else {
+    let Rotation::Published(next) = manager.rotate().await.unwrap() else {
         panic!("rotated")
     };
     assert_eq!(
-        manager.revoke(&old_kid, &audit).await.unwrap(),
+        manager.revoke(&old_kid).await.unwrap(),
         Revocation::Revoked {
             kid: old_kid.clone(),
             now_signing: Some(next.kid.clone())
@@ -404,4 +402,37 @@ async fn a_stored_private_key_that_is_not_the_published_key_stops_the_start() {
             .contains("does not match the published public key"),
         "{error}"
     );
+}
+
+#[tokio::test]
+async fn keys_rotate_on_schedule_once_however_many_replicas() {
+    let db = Arc::new(TestDb::new().await);
+    let mut scheduled = settings(&db);
+    scheduled.key_rotation_interval_secs = 2;
+    scheduled.key_refresh_secs = 1;
+    let first = TestApp::start(scheduled.clone(), Arc::clone(&db)).await;
+    let second = TestApp::start(scheduled, Arc::clone(&db)).await;
+    let waiting = |keys: &[auth_service::store::entities::signing_key::Model]| {
+        keys.iter().filter(|k| k.state.as_str() == "next").count()
+    };
+    eventually("a key is published on schedule", || async {
+        waiting(&stored_keys(&db.url).await) == 1
+    })
+    .await;
+    // Both replicas found it due; one next key, and no more while it waits.
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    let keys = stored_keys(&db.url).await;
+    assert_eq!(waiting(&keys), 1, "{keys:?}");
+    assert_eq!(keys.len(), 2, "{keys:?}");
+    let root = first.admin("root@example.com").await;
+    let events = first.audit_events(&root, None).await;
+    assert_eq!(
+        events
+            .iter()
+            .filter(|e| e["event"] == "key_rotated")
+            .count(),
+        1,
+        "{events:?}"
+    );
+    drop(second);
 }

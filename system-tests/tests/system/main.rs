@@ -11,4 +11,5 @@ mod logs;
 mod process;
 mod replicas;
 mod revocation;
+mod schema;
 mod shutdown;
