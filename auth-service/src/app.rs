@@ -393,7 +393,10 @@ impl Domain {
         let resets = PasswordResets::new(
             db.clone(),
             accounts.clone(),
-            ResetDelivery::start(settings.reset_webhook_url.clone())?,
+            ResetDelivery::start(
+                settings.reset_webhook_url.clone(),
+                settings.reset_webhook_secret()?,
+            )?,
             guards,
             settings.reset_token_ttl_secs,
         );

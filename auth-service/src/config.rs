@@ -7,6 +7,8 @@ use clap::{ArgAction, Args};
 use secrecy::{ExposeSecret, SecretString};
 use service_kit::settings::LogFormat;
 
+use crate::reset::signature::WebhookSecret;
+
 #[derive(Debug, Clone, Args)]
 pub struct Settings {
     /// Address to listen on.
@@ -433,6 +435,7 @@ impl Settings {
                 return Err(invalid("AUTH_RESET_WEBHOOK_URL", "must be an http(s) URL"));
             }
         }
+        self.reset_webhook_secret()?;
         let url = self.database_url.expose_secret();
         if !(url.starts_with("sqlite:")
             || url.starts_with("postgres://")
@@ -446,6 +449,17 @@ impl Settings {
         service_kit::settings::parse_origins(&self.cors_origins)
             .map_err(|e| invalid("AUTH_CORS_ORIGINS", e))?;
         Ok(())
+    }
+
+    /// The key that signs reset deliveries, from `AUTH_RESET_WEBHOOK_SECRET`.
+    pub fn reset_webhook_secret(&self) -> Result<Option<WebhookSecret>, SettingsError> {
+        self.reset_webhook_secret
+            .as_ref()
+            .map(|secret| {
+                WebhookSecret::parse(secret.expose_secret())
+                    .map_err(|e| invalid("AUTH_RESET_WEBHOOK_SECRET", e.to_string()))
+            })
+            .transpose()
     }
 
     /// The argon2id parameters of `AUTH_ARGON2_*`.

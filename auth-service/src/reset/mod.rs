@@ -1,6 +1,7 @@
 //! Password reset (OWASP Forgot Password cheat sheet): the same 202 for every email, a random
 //! 256-bit token stored only as its SHA-256, single use, expiring; a reset ends every session.
 
+pub mod signature;
 pub mod webhook;
 
 use std::net::IpAddr;

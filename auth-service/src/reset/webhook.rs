@@ -1,19 +1,27 @@
 //! Delivery of reset tokens: a POST of `{email, token, expires_at}` to the configured webhook,
-//! off the request path (the 202 never waits for it), with a timeout and a few retries. A
-//! failure is logged and counted; it is never silent. Without a webhook (development), the
-//! token is written to the log instead, as the contract allows.
+//! off the request path (the 202 never waits for it), signed per Standard Webhooks when a secret
+//! is set, with a timeout and retries on exponential backoff with jitter. A failure is logged
+//! and counted; it is never silent. Deliveries live in memory only: a process that stops with
+//! some queued or between retries loses them (the user asks again). Without a webhook
+//! (development), the token is written to the log instead.
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use backon::{ExponentialBuilder, Retryable};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
 use service_kit::timestamp::Timestamp;
 use tokio::sync::{Semaphore, mpsc};
+use uuid::Uuid;
+
+use super::signature::WebhookSecret;
 
 const QUEUE: usize = 1_024;
 const PARALLEL_DELIVERIES: usize = 16;
-const ATTEMPTS: u32 = 4;
+/// Retries after the first attempt: about 0.5, 1 and 2 s apart, each plus up to as much again
+/// of jitter, so that deliveries failed together do not retry together.
+const RETRIES: usize = 3;
 const FIRST_BACKOFF: Duration = Duration::from_millis(500);
 
 #[derive(Debug)]
@@ -29,12 +37,29 @@ pub struct ResetDelivery {
     sender: Option<mpsc::Sender<ResetMessage>>,
 }
 
+/// Where and how deliveries go.
+#[derive(Debug)]
+struct Target {
+    client: reqwest::Client,
+    url: Box<str>,
+    secret: Option<WebhookSecret>,
+}
+
 impl ResetDelivery {
     /// Starts the delivery worker for `url`; `None` logs tokens instead (development only).
-    pub fn start(url: Option<String>) -> Result<Self, reqwest::Error> {
+    pub fn start(
+        url: Option<String>,
+        secret: Option<WebhookSecret>,
+    ) -> Result<Self, reqwest::Error> {
         let Some(url) = url else {
             return Ok(ResetDelivery { sender: None });
         };
+        if secret.is_none() {
+            tracing::warn!(
+                "AUTH_RESET_WEBHOOK_SECRET is unset: reset deliveries are not signed, and the \
+                 receiver cannot tell them from forged ones"
+            );
+        }
         // Tokens go to exactly the configured URL: a redirect must not carry them elsewhere, and
         // no proxy taken from the environment sits in the middle.
         let client = reqwest::Client::builder()
@@ -44,7 +69,12 @@ impl ResetDelivery {
             .no_proxy()
             .build()?;
         let (sender, receiver) = mpsc::channel(QUEUE);
-        tokio::spawn(run(client, Arc::from(url), receiver));
+        let target = Target {
+            client,
+            url: url.into_boxed_str(),
+            secret,
+        };
+        tokio::spawn(run(Arc::new(target), receiver));
         Ok(ResetDelivery {
             sender: Some(sender),
         })
@@ -69,45 +99,104 @@ impl ResetDelivery {
     }
 }
 
-async fn run(client: reqwest::Client, url: Arc<str>, mut receiver: mpsc::Receiver<ResetMessage>) {
+async fn run(target: Arc<Target>, mut receiver: mpsc::Receiver<ResetMessage>) {
     let parallel = Arc::new(Semaphore::new(PARALLEL_DELIVERIES));
     while let Some(message) = receiver.recv().await {
         let Ok(permit) = Arc::clone(&parallel).acquire_owned().await else {
             return;
         };
-        let (client, url) = (client.clone(), Arc::clone(&url));
+        let target = Arc::clone(&target);
         tokio::spawn(async move {
-            deliver(&client, &url, message).await;
+            deliver(&target, message).await;
             drop(permit);
         });
     }
 }
 
-async fn deliver(client: &reqwest::Client, url: &str, message: ResetMessage) {
+/// Why one attempt failed, and whether another could succeed.
+#[derive(Debug, thiserror::Error)]
+enum AttemptError {
+    #[error("{0}")]
+    Transport(String),
+    #[error("webhook answered {0}")]
+    Status(reqwest::StatusCode),
+}
+
+impl AttemptError {
+    /// Transport errors and 5xx may pass on a later try, as may 408 and 429; any other answer
+    /// (a 4xx, a redirect this client does not follow) would only repeat.
+    fn is_transient(&self) -> bool {
+        match self {
+            AttemptError::Transport(_) => true,
+            AttemptError::Status(status) => {
+                status.is_server_error()
+                    || *status == reqwest::StatusCode::REQUEST_TIMEOUT
+                    || *status == reqwest::StatusCode::TOO_MANY_REQUESTS
+            }
+        }
+    }
+}
+
+async fn deliver(target: &Target, message: ResetMessage) {
     let body = json!({
         "email": message.email,
         "token": message.token.expose_secret(),
         "expires_at": message.expires_at,
     });
-    let mut backoff = FIRST_BACKOFF;
-    for attempt in 1..=ATTEMPTS {
-        let outcome = client.post(url).json(&body).send().await;
-        let error = match outcome {
-            Ok(response) if response.status().is_success() => {
-                metrics::counter!("reset_webhook_deliveries_total").increment(1);
-                tracing::info!(user_id = %message.user_id, attempt, "reset token delivered");
-                return;
-            }
-            Ok(response) => format!("webhook answered {}", response.status()),
-            Err(e) => e.without_url().to_string(),
-        };
-        if attempt == ATTEMPTS {
-            metrics::counter!("reset_webhook_failures_total", "stage" => "delivery").increment(1);
-            tracing::error!(user_id = %message.user_id, attempts = ATTEMPTS, %error, "reset token could not be delivered");
-            return;
+    // Serialised once: the signature covers exactly these bytes.
+    let body = body.to_string().into_bytes();
+    // One id for every attempt, so that a receiver can drop a retry it already handled.
+    let id = format!("msg_{}", Uuid::now_v7().simple());
+    let user_id = &message.user_id;
+    let mut attempts = 0u32;
+    let outcome = (|| {
+        attempts += 1;
+        attempt(target, &id, &body)
+    })
+    .retry(
+        ExponentialBuilder::default()
+            .with_min_delay(FIRST_BACKOFF)
+            .with_max_times(RETRIES)
+            .with_jitter(),
+    )
+    .when(AttemptError::is_transient)
+    .notify(|error, wait| {
+        tracing::warn!(%user_id, %error, retry_in_ms = wait.as_millis(), "reset delivery failed; retrying");
+    })
+    .await;
+    match outcome {
+        Ok(()) => {
+            metrics::counter!("reset_webhook_deliveries_total").increment(1);
+            tracing::info!(%user_id, webhook_id = %id, attempts, "reset token delivered");
         }
-        tracing::warn!(user_id = %message.user_id, attempt, %error, "reset delivery failed; retrying");
-        tokio::time::sleep(backoff).await;
-        backoff *= 2;
+        Err(error) => {
+            metrics::counter!("reset_webhook_failures_total", "stage" => "delivery").increment(1);
+            tracing::error!(%user_id, webhook_id = %id, attempts, %error, "reset token could not be delivered");
+        }
+    }
+}
+
+/// One POST, signed with the time of this attempt (receivers reject stale timestamps).
+async fn attempt(target: &Target, id: &str, body: &[u8]) -> Result<(), AttemptError> {
+    let mut request = target
+        .client
+        .post(&*target.url)
+        .header(reqwest::header::CONTENT_TYPE, "application/json")
+        .body(body.to_vec());
+    if let Some(secret) = &target.secret {
+        let timestamp = time::OffsetDateTime::now_utc().unix_timestamp();
+        request = request
+            .header("webhook-id", id)
+            .header("webhook-timestamp", timestamp)
+            .header("webhook-signature", secret.sign(id, timestamp, body));
+    }
+    let response = request
+        .send()
+        .await
+        .map_err(|e| AttemptError::Transport(e.without_url().to_string()))?;
+    if response.status().is_success() {
+        Ok(())
+    } else {
+        Err(AttemptError::Status(response.status()))
     }
 }

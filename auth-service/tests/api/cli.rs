@@ -326,3 +326,20 @@ async fn secret_settings_come_from_files_and_never_from_both() {
         "{missing:?}"
     );
 }
+
+#[tokio::test]
+async fn a_malformed_webhook_secret_stops_the_start() {
+    let db = TestDb::new().await;
+    let output = command(&db)
+        .env("AUTH_LISTEN_ADDR", "127.0.0.1:0")
+        .env("AUTH_RESET_WEBHOOK_URL", "http://127.0.0.1:9/hook")
+        .env("AUTH_RESET_WEBHOOK_SECRET", "whsec_CHANGE-ME")
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("AUTH_RESET_WEBHOOK_SECRET") && !stderr.contains("CHANGE-ME"),
+        "names the setting, never its value: {stderr}"
+    );
+}

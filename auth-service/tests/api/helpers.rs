@@ -3,7 +3,6 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use auth_service::{App, Settings};
-use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use reqwest::{Response, header};
@@ -287,13 +286,14 @@ pub fn header(token: &str) -> Value {
     .unwrap()
 }
 
-/// A webhook receiver the test controls: records every JSON body; can answer 500.
+/// A webhook receiver the test controls: records every attempt (headers and raw body) and the
+/// JSON body of each one it accepts; answers 204, or whatever status the test sets.
 #[derive(Clone)]
 pub struct Webhook {
     pub addr: SocketAddr,
     received: Arc<Mutex<Vec<Value>>>,
-    failing: Arc<Mutex<bool>>,
-    attempts: Arc<Mutex<usize>>,
+    answer: Arc<Mutex<StatusCode>>,
+    attempts: Arc<Mutex<Vec<(header::HeaderMap, axum::body::Bytes)>>>,
     redirects: Arc<Mutex<usize>>,
 }
 
@@ -302,7 +302,7 @@ impl Webhook {
         let webhook = Webhook {
             addr: "127.0.0.1:0".parse().unwrap(),
             received: Arc::default(),
-            failing: Arc::default(),
+            answer: Arc::new(Mutex::new(StatusCode::NO_CONTENT)),
             attempts: Arc::default(),
             redirects: Arc::default(),
         };
@@ -329,8 +329,17 @@ impl Webhook {
         *self.redirects.lock().unwrap()
     }
 
+    /// Answers 500 (`true`) or 204 from now on.
     pub fn fail(&self, failing: bool) {
-        *self.failing.lock().unwrap() = failing;
+        self.answer_with(if failing {
+            StatusCode::INTERNAL_SERVER_ERROR
+        } else {
+            StatusCode::NO_CONTENT
+        });
+    }
+
+    pub fn answer_with(&self, status: StatusCode) {
+        *self.answer.lock().unwrap() = status;
     }
 
     pub fn received(&self) -> Vec<Value> {
@@ -338,7 +347,12 @@ impl Webhook {
     }
 
     pub fn attempts(&self) -> usize {
-        *self.attempts.lock().unwrap()
+        self.attempts.lock().unwrap().len()
+    }
+
+    /// The headers and raw body of every attempt so far.
+    pub fn attempt_log(&self) -> Vec<(header::HeaderMap, axum::body::Bytes)> {
+        self.attempts.lock().unwrap().clone()
     }
 
     /// Waits for the `n`th delivery and returns it.
@@ -363,13 +377,22 @@ async fn redirect(
     )
 }
 
-async fn receive(State(webhook): State<Webhook>, Json(body): Json<Value>) -> StatusCode {
-    *webhook.attempts.lock().unwrap() += 1;
-    if *webhook.failing.lock().unwrap() {
-        return StatusCode::INTERNAL_SERVER_ERROR;
+async fn receive(
+    State(webhook): State<Webhook>,
+    headers: header::HeaderMap,
+    body: axum::body::Bytes,
+) -> StatusCode {
+    webhook
+        .attempts
+        .lock()
+        .unwrap()
+        .push((headers, body.clone()));
+    let answer = *webhook.answer.lock().unwrap();
+    if answer.is_success() {
+        let json: Value = serde_json::from_slice(&body).expect("a JSON delivery");
+        webhook.received.lock().unwrap().push(json);
     }
-    webhook.received.lock().unwrap().push(body);
-    StatusCode::NO_CONTENT
+    answer
 }
 
 pub async fn eventually<F, Fut>(what: &str, mut check: F)

@@ -198,3 +198,109 @@ async fn forgot_takes_the_same_time_for_a_known_and_an_unknown_address() {
     );
     webhook.wait_for(41).await;
 }
+
+const WEBHOOK_SECRET: &str = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD";
+
+async fn signing_app(webhook: &Webhook) -> TestApp {
+    let url = webhook.url();
+    TestApp::spawn_with(move |s| {
+        s.reset_webhook_url = Some(url);
+        s.reset_webhook_secret = Some(WEBHOOK_SECRET.to_owned().into());
+    })
+    .await
+}
+
+/// Verifies one attempt with the Standard Webhooks reference library.
+fn verify(
+    secret: &str,
+    (headers, body): &(reqwest::header::HeaderMap, axum::body::Bytes),
+) -> Result<(), standardwebhooks::WebhookError> {
+    standardwebhooks::Webhook::new(secret)
+        .unwrap()
+        .verify(body, headers)
+}
+
+#[tokio::test]
+async fn deliveries_are_signed_as_the_standard_webhooks_reference_verifies() {
+    let webhook = Webhook::start().await;
+    let app = signing_app(&webhook).await;
+    app.register("gus@example.com").await;
+    assert_eq!(forgot(&app, "gus@example.com").await, 202);
+    webhook.wait_for(1).await;
+    let attempt = webhook.attempt_log().remove(0);
+    verify(WEBHOOK_SECRET, &attempt).expect("the reference library accepts the delivery");
+    assert!(
+        attempt.0["webhook-id"]
+            .to_str()
+            .unwrap()
+            .starts_with("msg_")
+    );
+
+    let other_secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+    assert!(verify(other_secret, &attempt).is_err(), "another key");
+    let (headers, body) = attempt;
+    let tampered = String::from_utf8(body.to_vec())
+        .unwrap()
+        .replace("gus@", "eve@");
+    assert!(
+        verify(WEBHOOK_SECRET, &(headers, tampered.into())).is_err(),
+        "another body"
+    );
+}
+
+#[tokio::test]
+async fn without_a_secret_deliveries_carry_no_signature() {
+    let webhook = Webhook::start().await;
+    let app = app_with(&webhook).await;
+    app.register("hal@example.com").await;
+    assert_eq!(forgot(&app, "hal@example.com").await, 202);
+    webhook.wait_for(1).await;
+    let (headers, _) = webhook.attempt_log().remove(0);
+    assert!(headers.get("webhook-signature").is_none());
+}
+
+#[tokio::test]
+async fn a_retry_keeps_the_id_and_is_signed_afresh() {
+    let webhook = Webhook::start().await;
+    webhook.answer_with(reqwest::StatusCode::SERVICE_UNAVAILABLE);
+    let app = signing_app(&webhook).await;
+    app.register("ida@example.com").await;
+    assert_eq!(forgot(&app, "ida@example.com").await, 202);
+    eventually("a retry", || async { webhook.attempts() >= 2 }).await;
+    webhook.fail(false);
+    webhook.wait_for(1).await;
+    let attempts = webhook.attempt_log();
+    let id = &attempts[0].0["webhook-id"];
+    for attempt in &attempts {
+        assert_eq!(&attempt.0["webhook-id"], id, "one id for every attempt");
+        verify(WEBHOOK_SECRET, attempt).expect("every attempt is signed");
+    }
+}
+
+#[tokio::test]
+async fn a_4xx_answer_is_not_retried() {
+    let webhook = Webhook::start().await;
+    webhook.answer_with(reqwest::StatusCode::BAD_REQUEST);
+    let app = app_with(&webhook).await;
+    app.register("jon@example.com").await;
+    assert_eq!(forgot(&app, "jon@example.com").await, 202);
+    eventually("the first attempt", || async { webhook.attempts() == 1 }).await;
+    // A retry would come within a second (0.5 s and at most as much jitter); give it three.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(webhook.attempts(), 1);
+}
+
+#[tokio::test]
+async fn a_408_or_429_answer_is_retried() {
+    for status in [
+        reqwest::StatusCode::REQUEST_TIMEOUT,
+        reqwest::StatusCode::TOO_MANY_REQUESTS,
+    ] {
+        let webhook = Webhook::start().await;
+        webhook.answer_with(status);
+        let app = app_with(&webhook).await;
+        app.register("kim@example.com").await;
+        assert_eq!(forgot(&app, "kim@example.com").await, 202);
+        eventually("a retry", || async { webhook.attempts() >= 2 }).await;
+    }
+}
