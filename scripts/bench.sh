@@ -8,7 +8,7 @@
 # 3. wrk: GET /api/todos (20 rows) and GET /healthz, logins, refreshes, /healthz and the JWKS
 #    during a login flood; start-up time and memory; revocations: logout → refusal at two todo
 #    replicas, and an event's fan-out to 1,000 feed subscribers (system-tests revocation-bench);
-# 4. the seed's Flask + PyJWT app (../shared/peers/flask_seed) with the same GET /api/todos mix.
+# 4. the seed's Flask + PyJWT app (FLASK_SEED, else ../shared/peers/flask_seed) with the same GET /api/todos mix.
 # Results go to bench-results/<time>/ (raw outputs) and bench-results/latest.md (the table).
 # Not part of the test command: figures drift with the machine's load.
 set -euo pipefail
@@ -21,8 +21,12 @@ PG_BASE=${PG%/*}
 # Loopback needs no TLS; both our services and the seed connect without it (sslmode=disable),
 # so neither pays for encryption the other skips.
 NO_TLS="sslmode=disable"
+# The seed: FLASK_SEED when set, else the sibling folder ../shared/peers/flask_seed.
 FLASK=${FLASK_SEED:-$root/../shared/peers/flask_seed}
-[ -d "$FLASK" ] || FLASK=/work/shared/peers/flask_seed
+if [ ! -f "$FLASK/run.sh" ]; then
+  echo "no seed app at $FLASK (a directory with run.sh): set FLASK_SEED" >&2
+  exit 1
+fi
 out="$root/bench-results/$(date +%Y%m%d-%H%M%S)"
 mkdir -p "$out"
 cores=$(nproc)

@@ -5,7 +5,7 @@
 #
 # Installs the pinned cargo-deny if it is missing (about 4 minutes from source on 2 cores), then
 # checks the workspace's dependency graph against deny.toml. Advisories come from the RustSec
-# snapshot in ../shared/rustsec-advisory-db (override with RUSTSEC_ADVISORY_DB=/path): nothing is
+# snapshot named by RUSTSEC_ADVISORY_DB (else the sibling ../shared/rustsec-advisory-db): nothing is
 # fetched. Fails on any error (an unexplained advisory, a banned crate or feature, a licence not
 # allowed, a source other than crates.io, a snapshot older than deny.toml's maximum-db-staleness).
 #
@@ -24,14 +24,11 @@ cd "$ROOT"
 CARGO_DENY_VERSION="0.20.2"
 # The directory name cargo-deny derives from deny.toml's `db-urls` (the official RustSec URL).
 DB_DIR_NAME="advisory-db-3157b0e258782691"
-# The snapshot sits beside the repository (../shared); a checkout elsewhere (a CI clone in a
-# temp dir) finds it at the workplace's fixed location.
-SNAPSHOT="${RUSTSEC_ADVISORY_DB:-}"
-if [[ -z "$SNAPSHOT" ]]; then
-  for candidate in "$ROOT/../shared/rustsec-advisory-db" /work/shared/rustsec-advisory-db; do
-    if [[ -d "$candidate/crates" ]]; then SNAPSHOT="$candidate"; break; fi
-  done
-  SNAPSHOT="${SNAPSHOT:-$ROOT/../shared/rustsec-advisory-db}"
+# The snapshot: RUSTSEC_ADVISORY_DB when set, else the sibling folder ../shared/rustsec-advisory-db.
+SNAPSHOT="${RUSTSEC_ADVISORY_DB:-$ROOT/../shared/rustsec-advisory-db}"
+if [[ ! -d "$SNAPSHOT/crates" ]]; then
+  echo "no RustSec snapshot at $SNAPSHOT (a directory with crates/): set RUSTSEC_ADVISORY_DB" >&2
+  exit 1
 fi
 
 if ! command -v cargo-deny >/dev/null; then
