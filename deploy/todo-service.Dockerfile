@@ -18,6 +18,11 @@ COPY todo-service ./todo-service
 COPY system-tests ./system-tests
 # The web client, embedded into the binary at compile time.
 COPY web ./web
+# What build_info{version,commit} reports (empty: the crate version); build arguments reach the RUN
+# below as environment variables. Pass the image tag and the commit, e.g.
+#   --build-arg BUILD_VERSION=0.1.0 --build-arg BUILD_COMMIT="$(git rev-parse --short HEAD)"
+ARG BUILD_VERSION=""
+ARG BUILD_COMMIT=unknown
 # The binary is copied out of the cache mount within the same RUN: a cache mount is not part of the image.
 RUN --mount=type=cache,target=/usr/local/cargo/registry,sharing=locked \
     --mount=type=cache,target=/usr/local/cargo/git,sharing=locked \

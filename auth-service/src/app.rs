@@ -10,7 +10,7 @@ use std::time::Duration;
 use sea_orm::DatabaseConnection;
 use secrecy::{ExposeSecret, SecretString};
 use service_kit::db::SchemaCheck;
-use service_kit::health::{NotReady, Readiness};
+use service_kit::health::{Gauges, NotReady, Probes, Readiness};
 use service_kit::layers::HttpConfig;
 use service_kit::serve::Server;
 use service_kit::timestamp::Timestamp;
@@ -173,6 +173,12 @@ struct AuthReadiness {
     schema: SchemaCheck<Migrator>,
 }
 
+impl Gauges for AuthReadiness {
+    fn sample(&self) {
+        service_kit::metrics::sample_pool(&self.db);
+    }
+}
+
 impl Readiness for AuthReadiness {
     fn check(&self) -> Pin<Box<dyn Future<Output = Result<(), NotReady>> + Send + '_>> {
         Box::pin(async move {
@@ -205,6 +211,8 @@ impl App {
     pub async fn build(mut settings: Settings) -> Result<App, StartError> {
         settings.load_secret_files()?;
         settings.validate()?;
+        service_kit::metrics::install_with_build_info();
+        crate::metrics::describe();
         let settings = Arc::new(settings);
         let db = database(&settings).await?;
         let keys = signing_keys(&settings, db.clone(), KekFile::GenerateIfMissing)?;
@@ -239,7 +247,7 @@ impl App {
         let publisher = domain.publisher.clone();
         let router = crate::http::router(
             domain.into_state(&settings),
-            Arc::clone(&readiness) as Arc<dyn Readiness>,
+            Probes::new(Arc::clone(&readiness)),
             &http,
         );
         let management = match settings.management_addr {
@@ -247,7 +255,7 @@ impl App {
                 Server::bind(addr)
                     .await
                     .map_err(|source| StartError::Listen { addr, source })?,
-                service_kit::serve::management_router(readiness),
+                service_kit::serve::management_router(Probes::new(readiness)),
             )),
             None => None,
         };

@@ -13,7 +13,7 @@ use crate::{App, Settings};
 
 /// Runs the command line: serves by default, or one of the operator subcommands.
 pub async fn run(cli: Cli) -> ExitCode {
-    service_kit::telemetry::init(cli.settings.log_format);
+    let _telemetry = service_kit::telemetry::init(cli.settings.log_format, "auth-service");
     match dispatch(cli).await {
         Ok(code) => code,
         Err(error) => {

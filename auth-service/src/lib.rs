@@ -13,6 +13,7 @@ pub mod error;
 pub mod http;
 pub mod keys;
 pub mod limits;
+pub mod metrics;
 pub mod reset;
 pub mod revocations;
 pub mod safeguards;

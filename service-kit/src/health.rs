@@ -36,23 +36,47 @@ impl NotReady {
     }
 }
 
+/// Gauges read from the service's current state when `/metrics` is scraped (pool sizes, the
+/// age of the keys held), rather than recorded as events happen.
+pub trait Gauges: Send + Sync + 'static {
+    /// Sets each gauge to its value now.
+    fn sample(&self);
+}
+
+/// What the health routes ask of a service.
+#[derive(Clone)]
+pub struct Probes {
+    readiness: Arc<dyn Readiness>,
+    gauges: Arc<dyn Gauges>,
+}
+
+impl Probes {
+    /// The probes of a service whose one state object answers both questions.
+    pub fn new<T: Readiness + Gauges>(service: Arc<T>) -> Self {
+        Probes {
+            readiness: Arc::clone(&service) as Arc<dyn Readiness>,
+            gauges: service,
+        }
+    }
+}
+
 /// The health, readiness and metrics routes, with their own state.
-pub fn router<S>(readiness: Arc<dyn Readiness>) -> Router<S> {
+pub fn router<S>(probes: Probes) -> Router<S> {
     // Install the recorder now, so that what happens before the first scrape is counted.
-    let _ = crate::metrics::handle();
+    crate::metrics::install();
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
-        .with_state(readiness)
+        .with_state(probes)
 }
 
 async fn healthz() -> Response {
     axum::Json(json!({"status": "ok"})).into_response()
 }
 
-async fn readyz(State(readiness): State<Arc<dyn Readiness>>) -> Response {
-    match readiness.check().await {
+async fn readyz(State(probes): State<Probes>) -> Response {
+    match probes.readiness.check().await {
         Ok(()) => axum::Json(json!({"status": "ready"})).into_response(),
         Err(not_ready) => {
             tracing::warn!(reason = not_ready.reason, cause = %not_ready.cause, "not ready");
@@ -66,7 +90,8 @@ async fn readyz(State(readiness): State<Arc<dyn Readiness>>) -> Response {
     }
 }
 
-async fn metrics() -> Response {
+async fn metrics(State(probes): State<Probes>) -> Response {
+    probes.gauges.sample();
     (
         [(
             header::CONTENT_TYPE,

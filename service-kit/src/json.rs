@@ -71,6 +71,39 @@ where
     }
 }
 
+/// An optional JSON body: empty (or only whitespace) needs no content type and reads as
+/// `T::default()`; otherwise it must be JSON, an object or `null` (which is the default too).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct OptionalApiJson<T>(pub T);
+
+impl<T, S> FromRequest<S> for OptionalApiJson<T>
+where
+    T: DeserializeOwned + Default,
+    S: Send + Sync,
+{
+    type Rejection = InputRejection;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let json_type = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(is_json_content_type);
+        let bytes = Bytes::from_request(req, state)
+            .await
+            .map_err(body_rejection)?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(OptionalApiJson(T::default()));
+        }
+        if !json_type {
+            return Err(InputRejection::unsupported_media_type());
+        }
+        Ok(OptionalApiJson(
+            parse_json::<Option<T>>(&bytes)?.unwrap_or_default(),
+        ))
+    }
+}
+
 impl InputRejection {
     /// 415: the body is not JSON.
     pub fn unsupported_media_type() -> InputRejection {

@@ -15,12 +15,14 @@ use tower::{Layer, Service};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, Cors, CorsLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
-use tracing::Instrument;
 
 use crate::problem;
 use crate::settings::MAX_BODY_BYTES;
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+/// W3C Trace Context: a browser client may continue its own trace into the services.
+const TRACEPARENT: HeaderName = HeaderName::from_static("traceparent");
+const TRACESTATE: HeaderName = HeaderName::from_static("tracestate");
 
 #[derive(Debug, Clone)]
 pub struct HttpConfig {
@@ -106,26 +108,34 @@ async fn observe(req: Request, next: Next) -> Response {
     let span = tracing::info_span!(
         "request",
         request_id = %request_id,
+        trace_id = tracing::field::Empty,
         method = %method,
         route = %route,
         status = tracing::field::Empty,
         user_id = tracing::field::Empty,
     );
-    let response = next.run(req).instrument(span.clone()).await;
+    let context = crate::trace::request_context(req.headers(), &span);
+    let response = crate::trace::in_request(next.run(req), span.clone(), context).await;
     let status = response.status();
     let elapsed = started.elapsed();
     span.record("status", status.as_u16());
     let _entered = span.enter();
+    let latency_ms = elapsed.as_secs_f64() * 1e3;
     if status.is_server_error() {
-        tracing::error!(latency_ms = elapsed.as_secs_f64() * 1e3, "request failed");
+        tracing::error!(latency_ms, "request failed");
+    } else if is_probe(&route) {
+        // Probes and scrapes come every few seconds from every kubelet and Prometheus: at info
+        // they would drown the requests that matter.
+        tracing::debug!(latency_ms, "request completed");
     } else {
-        tracing::info!(
-            latency_ms = elapsed.as_secs_f64() * 1e3,
-            "request completed"
-        );
+        tracing::info!(latency_ms, "request completed");
     }
     crate::metrics::record_request(method.as_str(), &route, status.as_u16(), elapsed);
     response
+}
+
+fn is_probe(route: &str) -> bool {
+    matches!(route, "/healthz" | "/readyz" | "/metrics")
 }
 
 /// A body announced larger than the limit is refused before a byte of it is read; one that
@@ -223,7 +233,13 @@ fn cors(origins: &[String]) -> CorsLayer {
             Method::PATCH,
             Method::DELETE,
         ])
-        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE, REQUEST_ID])
+        .allow_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            REQUEST_ID,
+            TRACEPARENT,
+            TRACESTATE,
+        ])
         // A browser client must read the challenge to tell an expired token from a refusal.
         .expose_headers([
             REQUEST_ID,
@@ -306,6 +322,18 @@ mod tests {
             res.headers()[header::ACCESS_CONTROL_ALLOW_ORIGIN],
             "http://app.example"
         );
+        let res = app()
+            .oneshot(options(&[
+                ("origin", "http://app.example"),
+                ("access-control-request-method", "GET"),
+                ("access-control-request-headers", "traceparent,tracestate"),
+            ]))
+            .await
+            .unwrap();
+        let allowed = res.headers()[header::ACCESS_CONTROL_ALLOW_HEADERS]
+            .to_str()
+            .unwrap();
+        assert!(allowed.contains("traceparent") && allowed.contains("tracestate"));
         let res = app()
             .oneshot(
                 Request::get("/x")

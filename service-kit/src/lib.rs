@@ -18,10 +18,13 @@ pub mod serve;
 pub mod settings;
 pub mod telemetry;
 #[cfg(feature = "test-util")]
+pub mod test_cli;
+#[cfg(feature = "test-util")]
 pub mod test_db;
 #[cfg(feature = "test-util")]
 pub mod test_http;
 pub mod text;
 pub mod timestamp;
+pub mod trace;
 
 pub use shared_claims::{FieldError, Problem};

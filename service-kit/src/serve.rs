@@ -118,9 +118,9 @@ pub async fn serve_all(servers: Vec<(Server, Router)>, shutdown: impl Future<Out
 
 /// The management listener's routes: `/healthz`, `/readyz` and `/metrics` behind the shared
 /// middleware (request ids, `nosniff`), nothing else.
-pub fn management_router(readiness: std::sync::Arc<dyn crate::health::Readiness>) -> Router {
+pub fn management_router(probes: crate::health::Probes) -> Router {
     crate::layers::apply(
-        crate::health::router(readiness),
+        crate::health::router(probes),
         &crate::layers::HttpConfig::default(),
     )
 }

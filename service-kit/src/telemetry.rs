@@ -1,22 +1,117 @@
-//! Logs: `RUST_LOG` filters, `LOG_FORMAT` picks pretty or JSON lines.
+//! Logs and traces. `RUST_LOG` filters, `LOG_FORMAT` picks pretty or JSON lines, written to
+//! stderr by a thread of their own (a slow terminal or log shipper never stalls a request). With
+//! `OTEL_EXPORTER_OTLP_ENDPOINT` (or `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`) set, spans are also
+//! exported over OTLP/HTTP; unset, no span is recorded for export at all.
 
-use tracing_subscriber::EnvFilter;
+use opentelemetry::trace::TracerProvider as _;
+use opentelemetry_sdk::Resource;
+use opentelemetry_sdk::trace::SdkTracerProvider;
+use tracing_appender::non_blocking::WorkerGuard;
+use tracing_subscriber::filter::LevelFilter;
+use tracing_subscriber::layer::SubscriberExt as _;
+use tracing_subscriber::util::SubscriberInitExt as _;
+use tracing_subscriber::{EnvFilter, Layer, Registry};
 
 use crate::settings::LogFormat;
 
-/// Installs the global subscriber once; later calls (tests start many apps) do nothing.
-pub fn init(format: LogFormat) {
+/// Lines that may wait for the writer thread; past that, a request's log call waits (no line
+/// is dropped).
+const BUFFERED_LINES: usize = 64 * 1024;
+
+/// Keeps the log writer and the span exporter running; dropping it flushes both. Hold it until
+/// the process ends.
+#[must_use = "dropping it stops the log writer"]
+pub struct Telemetry {
+    _log_writer: Option<WorkerGuard>,
+    tracer: Option<SdkTracerProvider>,
+}
+
+impl Drop for Telemetry {
+    fn drop(&mut self) {
+        if let Some(tracer) = self.tracer.take() {
+            let _ = tracer.shutdown();
+        }
+    }
+}
+
+/// Installs the global subscriber once; later calls (tests start many apps) change nothing.
+/// `service` names the process in exported spans unless `OTEL_SERVICE_NAME` does.
+pub fn init(format: LogFormat, service: &'static str) -> Telemetry {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    let _ = match format {
-        LogFormat::Json => builder
+    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .lossy(false)
+        .buffered_lines_limit(BUFFERED_LINES)
+        .thread_name("log-writer")
+        .finish(std::io::stderr());
+    let fmt = tracing_subscriber::fmt::layer().with_writer(writer);
+    let fmt: Box<dyn Layer<Registry> + Send + Sync> = match format {
+        LogFormat::Json => fmt
             .json()
             .flatten_event(true)
             .with_current_span(true)
             .with_span_list(false)
-            .try_init(),
-        LogFormat::Pretty => builder.compact().try_init(),
+            .boxed(),
+        LogFormat::Pretty => fmt.compact().boxed(),
     };
+    let tracer = otlp_tracer(service);
+    // Spans are exported down to info whatever RUST_LOG says: quieter logs must not cost the
+    // traces.
+    let export = tracer.as_ref().map(|provider| {
+        tracing_opentelemetry::layer()
+            .with_tracer(provider.tracer(service))
+            .with_filter(LevelFilter::INFO)
+    });
+    let installed = tracing_subscriber::registry()
+        .with(fmt.with_filter(filter))
+        .with(export)
+        .try_init()
+        .is_ok();
+    if !installed {
+        return Telemetry {
+            _log_writer: None,
+            tracer: None,
+        };
+    }
+    if tracer.is_some() {
+        crate::trace::set_exporting();
+        tracing::info!("exporting spans over OTLP/HTTP");
+    }
+    Telemetry {
+        _log_writer: Some(guard),
+        tracer,
+    }
+}
+
+/// The span exporter, when an OTLP endpoint is configured.
+fn otlp_tracer(service: &'static str) -> Option<SdkTracerProvider> {
+    let configured = [
+        "OTEL_EXPORTER_OTLP_ENDPOINT",
+        "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+    ]
+    .iter()
+    .any(|name| std::env::var_os(name).is_some_and(|v| !v.is_empty()));
+    if !configured {
+        return None;
+    }
+    let exporter = match opentelemetry_otlp::SpanExporter::builder()
+        .with_http()
+        .build()
+    {
+        Ok(exporter) => exporter,
+        Err(error) => {
+            // The subscriber is not installed yet: stderr is the only way to say it.
+            eprintln!("OTLP span export is off: {error}");
+            return None;
+        }
+    };
+    let mut resource = Resource::builder();
+    if std::env::var_os("OTEL_SERVICE_NAME").is_none() {
+        resource = resource.with_service_name(service);
+    }
+    Some(
+        SdkTracerProvider::builder()
+            .with_batch_exporter(exporter)
+            .with_resource(resource.build())
+            .build(),
+    )
 }

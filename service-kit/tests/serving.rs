@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::routing::{get, post};
-use service_kit::health::Readiness;
+use service_kit::health::{Gauges, Probes, Readiness};
 use service_kit::layers::HttpConfig;
 use service_kit::serve::Server;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -27,6 +27,10 @@ impl Readiness for Ready {
     > {
         Box::pin(async { Ok(()) })
     }
+}
+
+impl Gauges for Ready {
+    fn sample(&self) {}
 }
 
 async fn slow() -> &'static str {
@@ -50,7 +54,7 @@ async fn serve(header_timeout: Duration) -> Running {
     let router = Router::new()
         .route("/slow", get(slow))
         .route("/echo", post(echo))
-        .merge(service_kit::health::router(Arc::new(Ready)));
+        .merge(service_kit::health::router(Probes::new(Arc::new(Ready))));
     let router = service_kit::layers::apply(router, &HttpConfig::default());
     let server = Server::bind("127.0.0.1:0".parse().unwrap())
         .await

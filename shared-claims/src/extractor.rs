@@ -156,7 +156,8 @@ where
 {
     type Rejection = AuthError;
 
-    #[tracing::instrument(name = "authenticate", skip_all, fields(user_id))]
+    // No span of its own: the user id goes on the request's span (every log line of the
+    // request carries it, with the trace id), and a refusal is logged under that span too.
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let authenticator = Arc::<Authenticator>::from_ref(state);
         let token = bearer_token(&parts.headers)?;

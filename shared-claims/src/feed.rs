@@ -14,10 +14,12 @@ use std::time::Duration;
 use reqwest::header::{ACCEPT, HeaderValue};
 use tokio::sync::Notify;
 use tokio::time::Instant;
+use tracing::Instrument;
 
 use crate::jwks::JwksCache;
 use crate::revocations::RevocationSet;
 use crate::security_event::SecurityEventVerifier;
+use crate::trace_context::Outgoing;
 
 /// Where the feed is, and how patiently it is followed.
 #[derive(Debug, Clone)]
@@ -162,8 +164,7 @@ impl RevocationFeed {
         let _ = tokio::time::timeout_at(deadline, notified).await;
     }
 
-    /// Follows the feed until the last handle is dropped; also keeps the lag metric current and
-    /// the set purged.
+    /// Follows the feed until the last handle is dropped; also keeps the set purged.
     pub fn spawn(&self) -> Vec<tokio::task::JoinHandle<()>> {
         let weak = Arc::downgrade(&self.inner);
         let follower = tokio::spawn(follow(weak.clone()));
@@ -172,12 +173,7 @@ impl RevocationFeed {
             loop {
                 ticker.tick().await;
                 let Some(inner) = weak.upgrade() else { return };
-                let feed = RevocationFeed { inner };
-                metrics::gauge!("revocation_feed_lag_seconds").set(feed.lag().as_secs_f64());
-                feed.inner.set.purge(now_micros());
-                let (sessions, users) = feed.inner.set.len();
-                metrics::gauge!("revocation_set_entries", "kind" => "session").set(sessions as f64);
-                metrics::gauge!("revocation_set_entries", "kind" => "user").set(users as f64);
+                inner.set.purge(now_micros());
             }
         });
         vec![follower, upkeep]
@@ -253,10 +249,17 @@ impl Inner {
     /// One connection: the backlog after the cursor, then the live stream, until it ends, errs
     /// or falls silent.
     async fn connect_once(&self) -> Result<(), String> {
+        let trace = Outgoing::current_or_new();
+        let span = tracing::info_span!("revocation_feed", trace_id = %trace.trace_id);
+        self.connect_once_in(trace).instrument(span).await
+    }
+
+    async fn connect_once_in(&self, trace: Outgoing) -> Result<(), String> {
         let mut request = self
             .client
             .get(&self.config.url)
-            .header(ACCEPT, HeaderValue::from_static("text/event-stream"));
+            .header(ACCEPT, HeaderValue::from_static("text/event-stream"))
+            .header("traceparent", trace.traceparent());
         let cursor = self.cursor.load(Ordering::Acquire);
         if cursor > 0 {
             request = request.header("last-event-id", cursor.to_string());

@@ -13,8 +13,10 @@ use std::time::Duration;
 
 use reqwest::header::CACHE_CONTROL;
 use tokio::time::Instant;
+use tracing::Instrument;
 
 use crate::keys::KeySet;
+use crate::trace_context::Outgoing;
 
 /// A JWKS document larger than this is refused rather than read into memory.
 const MAX_JWKS_BYTES: usize = 256 * 1024;
@@ -99,6 +101,8 @@ struct Inner {
     fetch_lock: tokio::sync::Mutex<Option<Instant>>,
     fetches: AtomicU64,
     failures: AtomicU64,
+    /// When the cache was made: the age of the keys until a first fetch succeeds.
+    created: Instant,
 }
 
 /// The issuer's keys, fetched and kept current (see the module documentation).
@@ -126,6 +130,7 @@ impl JwksCache {
                 fetch_lock: tokio::sync::Mutex::new(None),
                 fetches: AtomicU64::new(0),
                 failures: AtomicU64::new(0),
+                created: Instant::now(),
             }),
         })
     }
@@ -146,6 +151,20 @@ impl JwksCache {
         let snapshot = guard.as_ref()?;
         (snapshot.fetched_at.elapsed() <= self.inner.config.max_stale)
             .then(|| Arc::clone(&snapshot.keys))
+    }
+
+    /// Time since the last successful fetch (since the cache was made, before the first): the
+    /// keys are dropped when it passes `max_stale`.
+    pub fn age(&self) -> Duration {
+        let guard = self
+            .inner
+            .snapshot
+            .read()
+            .unwrap_or_else(PoisonError::into_inner);
+        guard
+            .as_ref()
+            .map_or(self.inner.created, |s| s.fetched_at)
+            .elapsed()
     }
 
     /// Readiness: the cache holds keys a token could be verified with.
@@ -217,8 +236,14 @@ impl JwksCache {
     }
 
     async fn fetch_and_store(&self) -> Result<(), FetchError> {
+        let trace = Outgoing::current_or_new();
+        let span = tracing::info_span!("jwks_fetch", trace_id = %trace.trace_id);
+        self.fetch_and_store_in(trace).instrument(span).await
+    }
+
+    async fn fetch_and_store_in(&self, trace: Outgoing) -> Result<(), FetchError> {
         let config = &self.inner.config;
-        match self.fetch().await {
+        match self.fetch(trace).await {
             Ok((keys, max_age)) => {
                 let max_age = max_age
                     .unwrap_or(config.default_max_age)
@@ -253,8 +278,14 @@ impl JwksCache {
         }
     }
 
-    async fn fetch(&self) -> Result<(KeySet, Option<Duration>), FetchError> {
-        let mut response = self.inner.client.get(&self.inner.config.url).send().await?;
+    async fn fetch(&self, trace: Outgoing) -> Result<(KeySet, Option<Duration>), FetchError> {
+        let mut response = self
+            .inner
+            .client
+            .get(&self.inner.config.url)
+            .header("traceparent", trace.traceparent())
+            .send()
+            .await?;
         if !response.status().is_success() {
             return Err(FetchError::Status(response.status()));
         }

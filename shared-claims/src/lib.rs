@@ -11,7 +11,8 @@
 //!   tokens), followed from its feed of signed Security Event Tokens ([`SecurityEvent`]) and
 //!   consulted on every authentication.
 //! - [`Authenticator`]: the above and a cache of verified tokens behind one
-//!   `authenticate(token)` call.
+//!   `authenticate(token)` call; [`Authenticator::sample_gauges`] and [`describe_metrics`] for
+//!   the metrics it keeps.
 //! - With the `axum` feature: the [`Principal`] extractor, and the 401/403 problem responses of
 //!   RFC 6750 and RFC 9457 ([`AuthError`], [`Problem`]).
 //!
@@ -44,11 +45,13 @@ mod claims;
 mod feed;
 mod jwks;
 mod keys;
+mod metrics;
 mod permissions;
 mod revocations;
 mod security_event;
 mod thumbprint;
 mod token_cache;
+mod trace_context;
 mod verifier;
 
 #[cfg(feature = "axum")]
@@ -67,6 +70,7 @@ pub use claims::{
 pub use feed::{FeedConfig, FeedStats, RevocationFeed};
 pub use jwks::{JwksCache, JwksConfig, JwksStats};
 pub use keys::{KeySet, KeySetError};
+pub use metrics::describe_metrics;
 pub use permissions::Permission;
 pub use revocations::{Revocation, RevocationSet};
 pub use security_event::{

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use axum::Router;
 use sea_orm::{DatabaseConnection, DbErr};
 use service_kit::db::{DbConfig, SchemaCheck};
-use service_kit::health::{NotReady, Readiness};
+use service_kit::health::{Gauges, NotReady, Probes, Readiness};
 use service_kit::serve::Server;
 use shared_claims::{Authenticator, BuildError};
 use tokio::task::JoinHandle;
@@ -63,7 +63,8 @@ impl App {
         settings.validate().map_err(StartError::Settings)?;
         let web = http::web::WebConfig::from_settings(&settings).map_err(StartError::Settings)?;
         // The recorder must exist before the key cache counts its first fetch.
-        let _ = service_kit::metrics::handle();
+        service_kit::metrics::install_with_build_info();
+        shared_claims::describe_metrics();
         let server =
             Server::bind(settings.listen_addr)
                 .await
@@ -101,7 +102,7 @@ impl App {
         let router = http::router(
             TodoStore::new(db.clone()),
             Arc::clone(&authenticator),
-            Arc::clone(&readiness) as Arc<dyn Readiness>,
+            Probes::new(Arc::clone(&readiness)),
             &settings.http_config(),
             &web,
         );
@@ -110,7 +111,7 @@ impl App {
                 Server::bind(addr)
                     .await
                     .map_err(|source| StartError::Bind { addr, source })?,
-                service_kit::serve::management_router(readiness),
+                service_kit::serve::management_router(Probes::new(readiness)),
             )),
             None => None,
         };
@@ -179,6 +180,13 @@ struct Ready {
     db: DatabaseConnection,
     authenticator: Arc<Authenticator>,
     schema: SchemaCheck<Migrator>,
+}
+
+impl Gauges for Ready {
+    fn sample(&self) {
+        service_kit::metrics::sample_pool(&self.db);
+        self.authenticator.sample_gauges();
+    }
 }
 
 impl Readiness for Ready {

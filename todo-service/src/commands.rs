@@ -16,7 +16,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         mut settings,
         command,
     } = cli;
-    service_kit::telemetry::init(settings.log_format);
+    let _telemetry = service_kit::telemetry::init(settings.log_format, "todo-service");
     let command = command.unwrap_or(Command::Serve);
     let result = match settings.load_secret_files() {
         Err(error) => Err(error),

@@ -1,13 +1,12 @@
 //! Register, login, refresh, logout.
 
-use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use secrecy::SecretString;
 use serde::Deserialize;
 use service_kit::Problem;
-use service_kit::json::{ApiJson, InputRejection, is_json_content_type, parse_json};
+use service_kit::json::{ApiJson, OptionalApiJson};
 use service_kit::openapi::responses::{BearerErrors, JsonBodyErrors, ServerErrors};
 use shared_claims::{Permission, Role};
 use utoipa::ToSchema;
@@ -142,22 +141,6 @@ pub struct LogoutBody {
     pub refresh_token: Option<String>,
 }
 
-/// An empty body needs no content type; a non-empty one must be JSON: an object, or `null` for
-/// none (the document publishes the body as `LogoutBody | null`).
-fn optional_json(headers: &HeaderMap, body: &Bytes) -> Result<LogoutBody, InputRejection> {
-    if body.iter().all(u8::is_ascii_whitespace) {
-        return Ok(LogoutBody::default());
-    }
-    let json = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(is_json_content_type);
-    if !json {
-        return Err(InputRejection::unsupported_media_type());
-    }
-    Ok(parse_json::<Option<LogoutBody>>(body)?.unwrap_or_default())
-}
-
 /// Ends the bearer's session: its refresh tokens stop working.
 #[utoipa::path(post, path = "/api/auth/logout", tag = "auth", request_body(content = Option<LogoutBody>),
     security(("bearer" = [])),
@@ -171,11 +154,9 @@ async fn logout(
     State(sessions): State<Sessions>,
     ClientIp(ip): ClientIp,
     caller: Caller,
-    headers: HeaderMap,
-    body: Bytes,
+    OptionalApiJson(body): OptionalApiJson<LogoutBody>,
 ) -> ApiResult<StatusCode> {
     caller.require(Permission::ManageOwnAccount)?;
-    let body = optional_json(&headers, &body)?;
     sessions
         .logout(&caller, body.refresh_token.as_deref(), ip)
         .await?;

@@ -11,10 +11,8 @@ pub mod password;
 pub mod state;
 pub mod well_known;
 
-use std::sync::Arc;
-
 use axum::Router;
-use service_kit::health::{HealthDocs, Readiness};
+use service_kit::health::{HealthDocs, Probes};
 use service_kit::layers::HttpConfig;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
@@ -55,12 +53,12 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
 }
 
 /// The whole application: API, health, metrics, docs, and the shared middleware.
-pub fn router(state: AppState, readiness: Arc<dyn Readiness>, http: &HttpConfig) -> Router {
+pub fn router(state: AppState, probes: Probes, http: &HttpConfig) -> Router {
     let (api, spec) = api();
     let spec = service_kit::openapi::with_bearer_scheme(spec);
     let app = api
         .with_state(state)
-        .merge(service_kit::health::router(readiness))
+        .merge(service_kit::health::router(probes))
         .merge(service_kit::openapi::router(spec));
     service_kit::layers::apply(app, http)
 }

@@ -15,6 +15,7 @@ use sea_orm::{DatabaseConnection, TransactionTrait};
 use secrecy::SecretString;
 use serde_json::json;
 use service_kit::timestamp::Timestamp;
+use service_kit::trace::Carried;
 use tokio::sync::{Semaphore, mpsc};
 
 use crate::accounts::{Accounts, check_new_password, email};
@@ -49,6 +50,8 @@ pub struct PasswordResets {
 struct ResetRequest {
     email: String,
     ip: Option<IpAddr>,
+    /// The request's span and trace: the worker's log lines and the delivery belong to it.
+    trace: Carried,
 }
 
 /// What the worker needs to issue and deliver tokens.
@@ -111,7 +114,11 @@ impl PasswordResets {
         let email = email::normalize(raw_email).map_err(|m| Error::field("email", m))?;
         self.rates.check_forgot(ip, &email)?;
         self.requests
-            .try_send(ResetRequest { email, ip })
+            .try_send(ResetRequest {
+                email,
+                ip,
+                trace: Carried::current(),
+            })
             .map_err(|_| {
                 metrics::counter!("reset_requests_dropped_total").increment(1);
                 Error::Busy
@@ -176,19 +183,20 @@ impl Issuer {
                 return;
             };
             let issuer = self.clone();
-            tokio::spawn(async move {
+            let trace = request.trace.clone();
+            tokio::spawn(trace.run(async move {
                 if let Err(error) = issuer.issue(&request).await {
                     metrics::counter!("reset_requests_failed_total").increment(1);
                     tracing::error!(%error, "a password-reset request could not be handled");
                 }
                 drop(permit);
-            });
+            }));
         }
     }
 
     /// Issues and delivers a token if an active account has this email; audits either way.
     async fn issue(&self, request: &ResetRequest) -> Result<()> {
-        let ResetRequest { email, ip } = request;
+        let ResetRequest { email, ip, .. } = request;
         let ip = *ip;
         let Some(user) = self
             .accounts
@@ -229,6 +237,7 @@ impl Issuer {
             email: user.email.clone(),
             token: SecretString::from(token),
             expires_at,
+            trace: Carried::current(),
         });
         self.audit
             .record(

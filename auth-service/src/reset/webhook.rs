@@ -12,6 +12,7 @@ use backon::{ExponentialBuilder, Retryable};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
 use service_kit::timestamp::Timestamp;
+use service_kit::trace::Carried;
 use tokio::sync::{Semaphore, mpsc};
 use uuid::Uuid;
 
@@ -30,6 +31,8 @@ pub struct ResetMessage {
     pub email: String,
     pub token: SecretString,
     pub expires_at: Timestamp,
+    /// The trace of the request that asked for the reset; the delivery carries it on.
+    pub trace: Carried,
 }
 
 #[derive(Debug, Clone)]
@@ -106,10 +109,11 @@ async fn run(target: Arc<Target>, mut receiver: mpsc::Receiver<ResetMessage>) {
             return;
         };
         let target = Arc::clone(&target);
-        tokio::spawn(async move {
+        let trace = message.trace.clone();
+        tokio::spawn(trace.run(async move {
             deliver(&target, message).await;
             drop(permit);
-        });
+        }));
     }
 }
 
@@ -178,9 +182,12 @@ async fn deliver(target: &Target, message: ResetMessage) {
 
 /// One POST, signed with the time of this attempt (receivers reject stale timestamps).
 async fn attempt(target: &Target, id: &str, body: &[u8]) -> Result<(), AttemptError> {
+    let mut headers = reqwest::header::HeaderMap::new();
+    service_kit::trace::inject_current(&mut headers);
     let mut request = target
         .client
         .post(&*target.url)
+        .headers(headers)
         .header(reqwest::header::CONTENT_TYPE, "application/json")
         .body(body.to_vec());
     if let Some(secret) = &target.secret {

@@ -84,6 +84,19 @@ impl Sessions {
         password: SecretString,
         ip: Option<IpAddr>,
     ) -> Result<Grant> {
+        let outcome = self.attempt_login(raw_email, password, ip).await;
+        if matches!(outcome, Err(Error::RateLimited { .. })) {
+            metrics::counter!("logins_total", "outcome" => "limited").increment(1);
+        }
+        outcome
+    }
+
+    async fn attempt_login(
+        &self,
+        raw_email: &str,
+        password: SecretString,
+        ip: Option<IpAddr>,
+    ) -> Result<Grant> {
         // What is not an address belongs to no account, but its failures count all the same.
         let (email, may_exist) = match email::normalize(raw_email) {
             Ok(email) => (email, true),

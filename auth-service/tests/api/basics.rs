@@ -2,6 +2,8 @@
 
 use serde_json::{Value, json};
 
+use service_kit::test_http::Exposition;
+
 use crate::helpers::*;
 
 #[tokio::test]
@@ -57,23 +59,46 @@ async fn unknown_routes_are_404_and_wrong_methods_405_as_problems() {
 }
 
 #[tokio::test]
-async fn health_readiness_and_metrics() {
-    let app = TestApp::spawn().await;
+async fn health_readiness_and_the_metrics_operators_expect() {
+    let app = TestApp::spawn_with(|s| s.login_max_failures = 1).await;
     let health = app.client.get(app.url("/healthz")).send().await.unwrap();
     assert_eq!(health.status(), 200);
     let ready = app.client.get(app.url("/readyz")).send().await.unwrap();
     assert_eq!(ready.status(), 200);
     app.user("mo@example.com").await;
-    let metrics = app.metrics().await;
-    for name in [
+    problem(app.login("mo@example.com", "wrong password").await, 401).await;
+    problem(app.login("mo@example.com", PASSWORD).await, 429).await;
+
+    let text = app.metrics().await;
+    let metrics = Exposition::parse(&text);
+    metrics.assert_described(&[
         "http_requests_total",
-        "http_request_duration_seconds_bucket",
+        "http_request_duration_seconds",
         "logins_total",
         "argon2_queue_depth",
-    ] {
-        assert!(metrics.contains(name), "{name} missing");
+        "process_resident_memory_bytes",
+        "process_cpu_seconds_total",
+        "process_open_fds",
+        "build_info",
+        "db_pool_connections",
+        "db_pool_max_connections",
+    ]);
+    assert!(text.contains(r#"route="/api/auth/login""#));
+    assert!(metrics.value("logins_total", &[("outcome", "limited")]) >= Some(1.0));
+    assert_eq!(
+        metrics.value("build_info", &[("version", env!("CARGO_PKG_VERSION"))]),
+        Some(1.0)
+    );
+    assert!(metrics.value("process_resident_memory_bytes", &[]) > Some(1e6));
+    assert!(metrics.value("process_open_fds", &[]) > Some(0.0));
+    assert!(metrics.value("db_pool_max_connections", &[]) >= Some(1.0));
+    for state in ["in_use", "idle"] {
+        assert!(
+            metrics
+                .value("db_pool_connections", &[("state", state)])
+                .is_some()
+        );
     }
-    assert!(metrics.contains(r#"route="/api/auth/login""#));
 }
 
 #[tokio::test]
@@ -89,18 +114,53 @@ async fn bodies_over_64_kib_are_413_before_they_are_read() {
         .await
         .unwrap();
     problem(response, 413).await;
-    // Without a Content-Length (chunked), the limit still holds.
-    let status = chunked_post(&app, "/api/auth/register", big.as_bytes()).await;
-    assert_eq!(status, 413);
+    // Without a Content-Length (chunked), the limit still holds, as problem+json.
+    let answer = chunked_post(&app, "/api/auth/register", None, big.as_bytes()).await;
+    answer.assert_too_large();
+    // Logout reads its optional body itself: the same answer there.
+    let user = app.user("big@example.com").await;
+    let answer = chunked_post(&app, "/api/auth/logout", Some(&user.access), big.as_bytes()).await;
+    answer.assert_too_large();
+    assert_eq!(
+        app.refresh(&user.refresh).await.status(),
+        200,
+        "nothing changed"
+    );
 }
 
-/// POSTs `body` with `Transfer-Encoding: chunked` over a raw connection; returns the status.
-pub async fn chunked_post(app: &TestApp, path: &str, body: &[u8]) -> u16 {
+/// What a raw connection read back: the status line and headers, lower-cased.
+pub struct RawAnswer {
+    pub status: u16,
+    pub head: String,
+}
+
+impl RawAnswer {
+    #[track_caller]
+    pub fn assert_too_large(&self) {
+        assert_eq!(self.status, 413, "{}", self.head);
+        assert!(
+            self.head.contains("content-type: application/problem+json"),
+            "{}",
+            self.head
+        );
+    }
+}
+
+/// POSTs `body` with `Transfer-Encoding: chunked` over a raw connection (no `Content-Length`).
+pub async fn chunked_post(
+    app: &TestApp,
+    path: &str,
+    bearer: Option<&str>,
+    body: &[u8],
+) -> RawAnswer {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let addr = app.base.trim_start_matches("http://");
     let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let authorization = bearer
+        .map(|token| format!("Authorization: Bearer {token}\r\n"))
+        .unwrap_or_default();
     let head = format!(
-        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n{authorization}Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
     );
     stream.write_all(head.as_bytes()).await.unwrap();
     for chunk in body.chunks(8_192) {
@@ -114,12 +174,15 @@ pub async fn chunked_post(app: &TestApp, path: &str, body: &[u8]) -> u16 {
     let _ = stream.write_all(b"0\r\n\r\n").await;
     let mut response = Vec::new();
     let _ = stream.read_to_end(&mut response).await;
-    let text = String::from_utf8_lossy(&response);
-    text.split_whitespace()
+    let text = String::from_utf8_lossy(&response).to_ascii_lowercase();
+    let head = text.split("\r\n\r\n").next().unwrap_or("").to_owned();
+    let status = head
+        .split_whitespace()
         .nth(1)
         .unwrap_or("0")
         .parse()
-        .unwrap()
+        .unwrap();
+    RawAnswer { status, head }
 }
 
 #[tokio::test]

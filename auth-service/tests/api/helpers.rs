@@ -54,7 +54,11 @@ impl TestApp {
     pub async fn start(settings: Settings, db: Arc<TestDb>) -> TestApp {
         // Quiet unless asked: TEST_LOG=1 RUST_LOG=debug cargo test ...
         if std::env::var_os("TEST_LOG").is_some() {
-            service_kit::telemetry::init(service_kit::settings::LogFormat::Pretty);
+            // Kept for the whole test process: the log writer runs until it exits.
+            std::mem::forget(service_kit::telemetry::init(
+                service_kit::settings::LogFormat::Pretty,
+                "auth-service",
+            ));
         }
         let app = App::build(settings.clone())
             .await

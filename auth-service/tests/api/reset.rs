@@ -160,7 +160,9 @@ async fn a_webhook_that_is_down_is_logged_and_counted() {
     .await;
 }
 
-#[tokio::test]
+// Two worker threads: the service's delivery work for a known address must not share the one
+// thread that also reads the answer, or the measurement would charge it to the request.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn forgot_takes_the_same_time_for_a_known_and_an_unknown_address() {
     let webhook = Webhook::start().await;
     let url = webhook.url();
@@ -303,4 +305,32 @@ async fn a_408_or_429_answer_is_retried() {
         assert_eq!(forgot(&app, "kim@example.com").await, 202);
         eventually("a retry", || async { webhook.attempts() >= 2 }).await;
     }
+}
+
+#[tokio::test]
+async fn a_delivery_carries_the_trace_of_the_request_that_asked_for_it() {
+    let webhook = Webhook::start().await;
+    let app = app_with(&webhook).await;
+    app.register("lea@example.com").await;
+    let trace_id = "0af7651916cd43dd8448eb211c80319c";
+    let asked = app
+        .client
+        .post(app.url("/api/auth/password/forgot"))
+        .header("traceparent", format!("00-{trace_id}-b7ad6b7169203331-01"))
+        .json(&json!({"email": "lea@example.com"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(asked.status(), 202);
+    webhook.wait_for(1).await;
+    let (headers, _) = webhook.attempt_log().remove(0);
+    let traceparent = headers["traceparent"].to_str().unwrap();
+    assert!(
+        traceparent.starts_with(&format!("00-{trace_id}-")),
+        "{traceparent}"
+    );
+    assert!(
+        !traceparent.contains("b7ad6b7169203331"),
+        "a span of our own"
+    );
 }

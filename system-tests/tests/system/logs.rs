@@ -5,60 +5,19 @@ use std::time::Duration;
 use crate::process::{Service, TEST_KEK};
 use serde_json::{Value, json};
 use service_kit::test_db::TestDb;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::helpers::*;
-
-/// A webhook receiver on raw TCP: answers 204 to every request and keeps the bodies.
-async fn webhook() -> (String, tokio::sync::mpsc::UnboundedReceiver<Value>) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/hook", listener.local_addr().unwrap());
-    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-    tokio::spawn(async move {
-        while let Ok((mut stream, _)) = listener.accept().await {
-            let mut request = Vec::new();
-            let mut buf = [0u8; 4096];
-            let body = loop {
-                let n = stream.read(&mut buf).await.unwrap_or(0);
-                if n == 0 {
-                    break None;
-                }
-                request.extend_from_slice(&buf[..n]);
-                let text = String::from_utf8_lossy(&request).to_string();
-                if let Some((head, body)) = text.split_once("\r\n\r\n") {
-                    let length: usize = head
-                        .lines()
-                        .find_map(|l| {
-                            l.to_ascii_lowercase()
-                                .strip_prefix("content-length:")
-                                .map(|v| v.trim().parse().unwrap_or(0))
-                        })
-                        .unwrap_or(0);
-                    if body.len() >= length {
-                        break Some(body[..length].to_owned());
-                    }
-                }
-            };
-            let _ = stream
-                .write_all(b"HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n")
-                .await;
-            if let Some(body) = body.and_then(|b| serde_json::from_str(&b).ok()) {
-                let _ = tx.send(body);
-            }
-        }
-    });
-    (url, rx)
-}
+use crate::recorder::{Answer, Recorder};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_password_token_or_key_reaches_the_logs() {
     let _serial = SERIAL.lock().await;
     let dir = tempfile_dir();
     let (auth_log, todo_log) = (dir.join("auth.log"), dir.join("todo.log"));
-    let (hook, mut deliveries) = webhook().await;
+    let hook = Recorder::start(|_| Answer::status(204)).await;
     let (auth_db, todo_db) = (TestDb::new().await, TestDb::new().await);
     let mut env = auth_env(&auth_db);
-    env.push(("AUTH_RESET_WEBHOOK_URL", hook));
+    env.push(("AUTH_RESET_WEBHOOK_URL", hook.url("/hook")));
     env.push(("RUST_LOG", "trace".into()));
     env.push(("LOG_FORMAT", "json".into()));
     let mut auth =
@@ -141,10 +100,11 @@ async fn no_password_token_or_key_reaches_the_logs() {
         .send()
         .await
         .unwrap();
-    let delivery = tokio::time::timeout(Duration::from_secs(10), deliveries.recv())
-        .await
-        .unwrap()
-        .unwrap();
+    eventually("the reset delivery", Duration::from_secs(10), || async {
+        !hook.requests().is_empty()
+    })
+    .await;
+    let delivery: Value = serde_json::from_slice(&hook.requests()[0].body).unwrap();
     let reset_token = delivery["token"].as_str().unwrap().to_owned();
     let reset = client
         .post(auth.url("/api/auth/password/reset"))

@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::FromRef;
-use service_kit::health::{HealthDocs, Readiness};
+use service_kit::health::{HealthDocs, Probes};
 use service_kit::layers::HttpConfig;
 use shared_claims::Authenticator;
 use utoipa::OpenApi;
@@ -68,7 +68,7 @@ pub fn openapi() -> OpenApiDocument {
 pub fn router(
     store: TodoStore,
     authenticator: Arc<Authenticator>,
-    readiness: Arc<dyn Readiness>,
+    probes: Probes,
     http: &HttpConfig,
     web: &web::WebConfig,
 ) -> Router {
@@ -79,7 +79,7 @@ pub fn router(
             store,
             authenticator,
         })
-        .merge(service_kit::health::router(readiness))
+        .merge(service_kit::health::router(probes))
         .merge(service_kit::openapi::router(spec))
         .merge(web::router(web));
     service_kit::layers::apply(routes, http)

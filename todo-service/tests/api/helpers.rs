@@ -38,7 +38,11 @@ pub fn other_key() -> &'static TestKey {
 /// Logs only when asked: `TEST_LOG=1 cargo test`.
 fn init_logs() {
     if std::env::var_os("TEST_LOG").is_some() {
-        service_kit::telemetry::init(LogFormat::Pretty);
+        // Kept for the whole test process: the log writer runs until it exits.
+        std::mem::forget(service_kit::telemetry::init(
+            LogFormat::Pretty,
+            "todo-service",
+        ));
     }
 }
 

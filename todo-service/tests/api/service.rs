@@ -6,6 +6,8 @@ use std::time::Duration;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
+use service_kit::test_http::Exposition;
+
 use crate::helpers::*;
 
 #[tokio::test]
@@ -76,6 +78,42 @@ async fn metrics_count_token_rejections_by_reason_and_jwks_fetches() {
     assert!(text.contains("http_requests_total{"), "{text}");
     assert!(text.contains(r#"route="/api/todos""#), "{text}");
     assert!(!text.contains(&user.token), "a token in the metrics");
+}
+
+#[tokio::test]
+async fn the_metrics_operators_expect_are_there_and_described() {
+    let app = TestApp::spawn().await;
+    let user = app.user();
+    app.get("/api/todos", Some(&user.token)).await;
+    app.get("/api/todos", Some("garbage")).await;
+    let metrics = Exposition::parse(&app.get("/metrics", None).await.text);
+    metrics.assert_described(&[
+        "http_requests_total",
+        "http_request_duration_seconds",
+        "token_rejections_total",
+        "jwks_fetches_total",
+        "jwks_age_seconds",
+        "jwks_max_stale_seconds",
+        "revocation_feed_lag_seconds",
+        "revocation_set_entries",
+        "process_resident_memory_bytes",
+        "process_cpu_seconds_total",
+        "process_open_fds",
+        "build_info",
+        "db_pool_connections",
+        "db_pool_max_connections",
+    ]);
+    assert_eq!(
+        metrics.value("build_info", &[("version", env!("CARGO_PKG_VERSION"))]),
+        Some(1.0)
+    );
+    let age = metrics.value("jwks_age_seconds", &[]).unwrap();
+    let max_stale = metrics.value("jwks_max_stale_seconds", &[]).unwrap();
+    assert!(
+        (0.0..max_stale).contains(&age),
+        "age {age}, max-stale {max_stale}"
+    );
+    assert!(metrics.value("db_pool_max_connections", &[]) >= Some(1.0));
 }
 
 #[tokio::test]
@@ -321,5 +359,22 @@ async fn shutdown_lets_an_in_flight_request_finish_then_stops() {
             .send()
             .await
             .is_err()
+    );
+}
+
+/// The configuration reference documents every setting the binary accepts, subcommands' included.
+#[test]
+fn every_setting_in_help_is_in_the_configuration_reference() {
+    let reference = include_str!("../../../docs/CONFIGURATION.md");
+    let bin = env!("CARGO_BIN_EXE_todo-service");
+    let vars = service_kit::test_cli::env_vars_in_help(bin.as_ref());
+    assert!(vars.contains("TODO_JWKS_URL"), "{vars:?}");
+    let missing: Vec<_> = vars
+        .iter()
+        .filter(|var| !reference.contains(&format!("`{var}`")))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "docs/CONFIGURATION.md lacks {missing:?}"
     );
 }
