@@ -76,6 +76,15 @@ pub mod responses {
         Forbidden(Problem),
     }
 
+    /// [`BearerErrors`] for an operation every role may use (one's own todos, profile or
+    /// sessions): only 401, since no token that verifies lacks the permission.
+    #[derive(IntoResponses)]
+    pub enum SignedInErrors {
+        #[response(status = 401, description = "No token, or one that does not verify", content_type = "application/problem+json",
+            headers(("WWW-Authenticate" = String, description = "`Bearer`, or `Bearer error=\"invalid_token\"`")))]
+        Unauthenticated(Problem),
+    }
+
     /// What reading query parameters can answer: 422.
     #[derive(IntoResponses)]
     pub enum QueryErrors {

@@ -6,7 +6,7 @@ use secrecy::SecretString;
 use serde::Deserialize;
 use service_kit::Problem;
 use service_kit::json::ApiJson;
-use service_kit::openapi::responses::{BearerErrors, JsonBodyErrors, ServerErrors};
+use service_kit::openapi::responses::{JsonBodyErrors, ServerErrors, SignedInErrors};
 use shared_claims::Permission;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -32,9 +32,8 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[utoipa::path(get, path = "/api/auth/profile", tag = "account", security(("bearer" = [])),
     responses(
         (status = 200, description = "Profile", body = UserBody),
-        BearerErrors,
+        SignedInErrors,
         ServerErrors,
-        (status = 404, description = "The account no longer exists", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn get_profile(caller: Caller) -> ApiResult<axum::Json<UserBody>> {
     caller.require(Permission::ManageOwnAccount)?;
@@ -56,9 +55,8 @@ pub struct ProfilePatch {
     responses(
         (status = 200, description = "Profile", body = UserBody),
         JsonBodyErrors,
-        BearerErrors,
+        SignedInErrors,
         ServerErrors,
-        (status = 404, description = "The account no longer exists", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn patch_profile(
     State(accounts): State<Accounts>,
@@ -88,9 +86,8 @@ pub struct PasswordChange {
     responses(
         (status = 204, description = "Changed"),
         JsonBodyErrors,
-        BearerErrors,
+        SignedInErrors,
         ServerErrors,
-        (status = 404, description = "The account no longer exists", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Wrong current password or a refused new one", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn change_password(

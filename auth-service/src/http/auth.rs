@@ -7,7 +7,7 @@ use secrecy::SecretString;
 use serde::Deserialize;
 use service_kit::Problem;
 use service_kit::json::{ApiJson, OptionalApiJson};
-use service_kit::openapi::responses::{BearerErrors, JsonBodyErrors, ServerErrors};
+use service_kit::openapi::responses::{JsonBodyErrors, ServerErrors, SignedInErrors};
 use shared_claims::{Permission, Role};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -147,7 +147,7 @@ pub struct LogoutBody {
     responses(
         (status = 204, description = "Session ended"),
         JsonBodyErrors,
-        BearerErrors,
+        SignedInErrors,
         ServerErrors,
     ))]
 async fn logout(
@@ -167,7 +167,7 @@ async fn logout(
 #[utoipa::path(post, path = "/api/auth/logout-all", tag = "auth", security(("bearer" = [])),
     responses(
         (status = 204, description = "Every session ended"),
-        BearerErrors,
+        SignedInErrors,
         ServerErrors,
     ))]
 async fn logout_all(

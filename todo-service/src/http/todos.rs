@@ -10,7 +10,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use service_kit::Problem;
 use service_kit::json::{ApiJson, ApiQuery};
-use service_kit::openapi::responses::{BearerErrors, JsonBodyErrors, QueryErrors, ServerErrors};
+use service_kit::openapi::responses::{JsonBodyErrors, QueryErrors, ServerErrors, SignedInErrors};
 use service_kit::pagination::PageParams;
 use shared_claims::{Permission, Principal};
 use utoipa_axum::router::OpenApiRouter;
@@ -73,7 +73,7 @@ fn owner(principal: &Principal) -> Result<&str, ApiError> {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "One page of your todos, newest first (ties by id, descending)", body = TodoListView),
-        BearerErrors,
+        SignedInErrors,
         ServerErrors,
         QueryErrors,
     )
@@ -105,7 +105,7 @@ async fn list_todos(
         (status = 201, description = "Created", body = TodoView,
             headers(("Location" = String, description = "`/api/todos/{id}` of the new todo"))),
         JsonBodyErrors,
-        BearerErrors,
+        SignedInErrors,
         ServerErrors,
     )
 )]
@@ -136,7 +136,7 @@ async fn create_todo(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The todo", body = TodoView),
-        BearerErrors,
+        SignedInErrors,
         ServerErrors,
         NoSuchTodo,
     )
@@ -168,7 +168,7 @@ async fn get_todo(
     responses(
         (status = 200, description = "The changed todo", body = TodoView),
         JsonBodyErrors,
-        BearerErrors,
+        SignedInErrors,
         ServerErrors,
         NoSuchTodo,
     )
@@ -203,7 +203,7 @@ async fn update_todo(
     responses(
         (status = 200, description = "The replaced todo", body = TodoView),
         JsonBodyErrors,
-        BearerErrors,
+        SignedInErrors,
         ServerErrors,
         NoSuchTodo,
     )
@@ -235,7 +235,7 @@ async fn replace_todo(
     security(("bearer" = [])),
     responses(
         (status = 204, description = "Deleted"),
-        BearerErrors,
+        SignedInErrors,
         ServerErrors,
         NoSuchTodo,
     )
