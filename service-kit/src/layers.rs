@@ -105,30 +105,32 @@ async fn observe(req: Request, next: Next) -> Response {
         .and_then(|id| id.0.to_str().ok())
         .unwrap_or_default()
         .to_owned();
+    let trace = crate::trace::request_trace(req.headers());
+    // Every field the span will have is given here or left empty: the JSON log format
+    // re-parses a span's fields each time one is recorded later (only `user_id` is, by the
+    // bearer extractor). The outcome goes on the completion line instead.
     let span = tracing::info_span!(
         "request",
         request_id = %request_id,
-        trace_id = tracing::field::Empty,
+        trace_id = trace.trace_id().map(tracing::field::display),
         method = %method,
         route = %route,
-        status = tracing::field::Empty,
         user_id = tracing::field::Empty,
     );
-    let context = crate::trace::request_context(req.headers(), &span);
+    let context = trace.attach(&span);
     let response = crate::trace::in_request(next.run(req), span.clone(), context).await;
     let status = response.status();
     let elapsed = started.elapsed();
-    span.record("status", status.as_u16());
     let _entered = span.enter();
-    let latency_ms = elapsed.as_secs_f64() * 1e3;
+    let (code, latency_ms) = (status.as_u16(), elapsed.as_secs_f64() * 1e3);
     if status.is_server_error() {
-        tracing::error!(latency_ms, "request failed");
+        tracing::error!(status = code, latency_ms, "request failed");
     } else if is_probe(&route) {
         // Probes and scrapes come every few seconds from every kubelet and Prometheus: at info
         // they would drown the requests that matter.
-        tracing::debug!(latency_ms, "request completed");
+        tracing::debug!(status = code, latency_ms, "request completed");
     } else {
-        tracing::info!(latency_ms, "request completed");
+        tracing::info!(status = code, latency_ms, "request completed");
     }
     crate::metrics::record_request(method.as_str(), &route, status.as_u16(), elapsed);
     response

@@ -16,7 +16,9 @@ use crate::settings::LogFormat;
 
 /// Lines that may wait for the writer thread; past that, a request's log call waits (no line
 /// is dropped).
-const BUFFERED_LINES: usize = 64 * 1024;
+const BUFFERED_LINES: usize = 8 * 1024;
+/// What the writer thread gathers before a write to stderr.
+const WRITE_BUFFER_BYTES: usize = 64 * 1024;
 
 /// Keeps the log writer and the span exporter running; dropping it flushes both. Hold it until
 /// the process ends.
@@ -38,11 +40,16 @@ impl Drop for Telemetry {
 /// `service` names the process in exported spans unless `OTEL_SERVICE_NAME` does.
 pub fn init(format: LogFormat, service: &'static str) -> Telemetry {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    // Lines are written in batches: the writer thread flushes once it has drained the queue,
+    // so a busy second costs a few writes to stderr, not one per line.
     let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
         .lossy(false)
         .buffered_lines_limit(BUFFERED_LINES)
         .thread_name("log-writer")
-        .finish(std::io::stderr());
+        .finish(std::io::BufWriter::with_capacity(
+            WRITE_BUFFER_BYTES,
+            std::io::stderr(),
+        ));
     let fmt = tracing_subscriber::fmt::layer().with_writer(writer);
     let fmt: Box<dyn Layer<Registry> + Send + Sync> = match format {
         LogFormat::Json => fmt

@@ -11,7 +11,7 @@ use axum::http::HeaderMap;
 use opentelemetry::Context;
 use opentelemetry::context::FutureExt as _;
 use opentelemetry::propagation::TextMapPropagator;
-use opentelemetry::trace::{SpanContext, TraceContextExt, TraceFlags, TraceState};
+use opentelemetry::trace::{SpanContext, TraceContextExt, TraceFlags, TraceId, TraceState};
 use opentelemetry_http::{HeaderExtractor, HeaderInjector};
 use opentelemetry_sdk::propagation::TraceContextPropagator;
 use opentelemetry_sdk::trace::{IdGenerator, RandomIdGenerator};
@@ -25,22 +25,44 @@ pub(crate) fn set_exporting() {
     EXPORTING.store(true, Ordering::Relaxed);
 }
 
-/// The context `span` (a request's span) runs in: a child of the caller's `traceparent` when it
-/// is valid, else the root of a new trace. Records its trace id on the span.
-pub(crate) fn request_context(headers: &HeaderMap, span: &tracing::Span) -> Context {
+/// A request's place in a trace, read from its headers before its span exists. Without export
+/// the trace id is known at once, so the span is created with it: a field recorded later would
+/// make the JSON log format parse and re-serialise the span's fields on every request.
+pub(crate) struct RequestTrace {
+    parent: Context,
+    /// The request's own context when nothing is exported.
+    local: Option<Context>,
+}
+
+/// The trace a request continues: its caller's `traceparent` when valid, else a new one.
+pub(crate) fn request_trace(headers: &HeaderMap) -> RequestTrace {
     let parent = TraceContextPropagator::new().extract(&HeaderExtractor(headers));
-    let context = if EXPORTING.load(Ordering::Relaxed) {
-        // The exporting layer gives the span its own id under the caller's trace.
-        let _ = span.set_parent(parent);
-        span.context()
-    } else {
-        child_of(&parent)
-    };
-    span.record(
-        "trace_id",
-        tracing::field::display(context.span().span_context().trace_id()),
-    );
-    context
+    let local = (!EXPORTING.load(Ordering::Relaxed)).then(|| child_of(&parent));
+    RequestTrace { parent, local }
+}
+
+impl RequestTrace {
+    /// The trace id, when it is known before the span (nothing is exported).
+    pub(crate) fn trace_id(&self) -> Option<TraceId> {
+        self.local
+            .as_ref()
+            .map(|context| context.span().span_context().trace_id())
+    }
+
+    /// The context the request's `span` runs in. When exporting, the exporting layer gives the
+    /// span its own id under the caller's trace, and the trace id is recorded on it now.
+    pub(crate) fn attach(self, span: &tracing::Span) -> Context {
+        if let Some(context) = self.local {
+            return context;
+        }
+        let _ = span.set_parent(self.parent);
+        let context = span.context();
+        span.record(
+            "trace_id",
+            tracing::field::display(context.span().span_context().trace_id()),
+        );
+        context
+    }
 }
 
 /// A span context under `parent`'s trace (or a new trace) with a fresh span id, recorded
