@@ -181,7 +181,10 @@ async fn the_openapi_document_is_3_1_and_lists_every_route() {
                 let admin = path.starts_with("/api/admin/");
                 for status in ["401", "403", "500", "503"] {
                     if status == "403" && !admin {
-                        assert!(op["responses"]["403"].is_null(), "{method} {path} lists 403");
+                        assert!(
+                            op["responses"]["403"].is_null(),
+                            "{method} {path} lists 403"
+                        );
                         continue;
                     }
                     assert_eq!(
