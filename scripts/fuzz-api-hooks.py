@@ -109,8 +109,8 @@ def after_call(ctx, case, response):
 _COMMON = "is too common; choose one that is not on lists of leaked passwords"
 _OWN_EMAIL = "must not be your email address"
 SEMANTIC_REFUSALS = {
-    # CONTRACT.md: "Password: 8-128 characters, not in a list of common passwords, not equal to
-    # the email ... else 422". The schema states the length; the list and the email rule it cannot.
+    # docs/API.md, "Passwords": 8 to 128 characters, not on a list of common passwords, not the
+    # account's email; else 422. The schema states the length; the list and the email rule it cannot.
     ("POST /api/auth/register", 422): {("password", _COMMON), ("password", _OWN_EMAIL)},
     # "Wrong current password: 422 with a field error on current_password"; the fuzzer cannot
     # know the admin's password (and must not change it), and the new one follows the rules above.
