@@ -11,6 +11,19 @@ use crate::cli::{Cli, Command, KeysCommand, UsersCommand};
 use crate::keys::{Revocation, Rotation};
 use crate::{App, Settings};
 
+/// The whole `main` of the binary: process-wide memory settings before anything allocates much
+/// or starts a thread, then the command line on a tokio runtime.
+pub fn main() -> ExitCode {
+    service_kit::memory::no_transparent_huge_pages();
+    run_on_runtime()
+}
+
+#[tokio::main]
+async fn run_on_runtime() -> ExitCode {
+    use clap::Parser as _;
+    run(Cli::parse()).await
+}
+
 /// Runs the command line: serves by default, or one of the operator subcommands.
 pub async fn run(cli: Cli) -> ExitCode {
     let _telemetry = service_kit::telemetry::init(cli.settings.log_format, "auth-service");

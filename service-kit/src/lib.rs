@@ -8,6 +8,7 @@ pub mod field;
 pub mod health;
 pub mod json;
 pub mod layers;
+pub mod memory;
 pub mod metrics;
 pub mod openapi;
 pub mod pagination;

@@ -1,13 +1,10 @@
 use std::process::ExitCode;
 
-use clap::Parser;
-use todo_service::cli::Cli;
-
-// mimalloc: faster than glibc's allocator under this workload (docs/BENCHMARKS.md).
+// mimalloc: faster than glibc's allocator under this workload (docs/BENCHMARKS.md); its huge
+// pages are turned off in `commands::main`.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-#[tokio::main]
-async fn main() -> ExitCode {
-    todo_service::commands::run(Cli::parse()).await
+fn main() -> ExitCode {
+    todo_service::commands::main()
 }

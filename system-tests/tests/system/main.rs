@@ -8,6 +8,7 @@ mod files;
 mod flood;
 mod helpers;
 mod logs;
+mod memory;
 mod process;
 mod recorder;
 mod replicas;
