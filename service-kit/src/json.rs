@@ -48,6 +48,13 @@ pub fn is_json_content_type(value: &str) -> bool {
         && (subtype.eq_ignore_ascii_case("json") || subtype.to_ascii_lowercase().ends_with("+json"))
 }
 
+fn has_json_content_type(req: &Request) -> bool {
+    req.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(is_json_content_type)
+}
+
 impl<T, S> FromRequest<S> for ApiJson<T>
 where
     T: DeserializeOwned,
@@ -56,11 +63,7 @@ where
     type Rejection = InputRejection;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let json_type = req
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(is_json_content_type);
+        let json_type = has_json_content_type(&req);
         if !json_type {
             return Err(InputRejection::unsupported_media_type());
         }
@@ -84,11 +87,7 @@ where
     type Rejection = InputRejection;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let json_type = req
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(is_json_content_type);
+        let json_type = has_json_content_type(&req);
         let bytes = Bytes::from_request(req, state)
             .await
             .map_err(body_rejection)?;

@@ -1,6 +1,7 @@
 //! What both services do the same way, written once: settings helpers, problem+json and JSON
 //! extraction, request ids and request spans, metrics, health and readiness, the database
-//! connection and locked migrations, serving with timeouts and a graceful drain.
+//! connection and locked migrations, serving with timeouts and a graceful drain, the binaries'
+//! start.
 
 pub mod client_addr;
 pub mod db;
@@ -8,7 +9,6 @@ pub mod field;
 pub mod health;
 pub mod json;
 pub mod layers;
-pub mod memory;
 pub mod metrics;
 pub mod openapi;
 pub mod pagination;
@@ -17,6 +17,7 @@ pub mod probe;
 pub mod problem;
 pub mod serve;
 pub mod settings;
+pub mod startup;
 pub mod telemetry;
 #[cfg(feature = "test-util")]
 pub mod test_cli;

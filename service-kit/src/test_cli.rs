@@ -15,6 +15,19 @@ pub fn env_vars_in_help(bin: &Path) -> BTreeSet<String> {
     vars
 }
 
+/// Fails unless `reference` (a configuration reference in Markdown) names, in backticks, every
+/// environment variable the `--help` of `bin` names; `sample` is one it must find there (so that
+/// an empty reading cannot pass).
+pub fn assert_settings_documented(bin: &Path, reference: &str, sample: &str) {
+    let vars = env_vars_in_help(bin);
+    assert!(vars.contains(sample), "{sample} not in --help: {vars:?}");
+    let missing: Vec<_> = vars
+        .iter()
+        .filter(|var| !reference.contains(&format!("`{var}`")))
+        .collect();
+    assert!(missing.is_empty(), "the reference lacks {missing:?}");
+}
+
 fn collect(bin: &Path, path: &mut Vec<String>, vars: &mut BTreeSet<String>) {
     let help = help_of(bin, path);
     vars.extend(env_names(&help));

@@ -8,7 +8,7 @@
 //!   last successful fetch; past that it holds no keys until a fetch succeeds.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, PoisonError, RwLock};
+use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard};
 use std::time::Duration;
 
 use reqwest::header::CACHE_CONTROL;
@@ -143,24 +143,25 @@ impl JwksCache {
     /// The keys to verify with, unless none were fetched yet or the last success is older than
     /// `max_stale`.
     pub fn keys(&self) -> Option<Arc<KeySet>> {
-        let guard = self
-            .inner
-            .snapshot
-            .read()
-            .unwrap_or_else(PoisonError::into_inner);
+        let guard = self.snapshot();
         let snapshot = guard.as_ref()?;
         (snapshot.fetched_at.elapsed() <= self.inner.config.max_stale)
             .then(|| Arc::clone(&snapshot.keys))
     }
 
+    /// The keys held and when they were fetched (a poisoned lock still holds a whole snapshot:
+    /// writers only ever replace it).
+    fn snapshot(&self) -> RwLockReadGuard<'_, Option<Snapshot>> {
+        self.inner
+            .snapshot
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
     /// Time since the last successful fetch (since the cache was made, before the first): the
     /// keys are dropped when it passes `max_stale`.
     pub fn age(&self) -> Duration {
-        let guard = self
-            .inner
-            .snapshot
-            .read()
-            .unwrap_or_else(PoisonError::into_inner);
+        let guard = self.snapshot();
         guard
             .as_ref()
             .map_or(self.inner.created, |s| s.fetched_at)
@@ -224,11 +225,7 @@ impl JwksCache {
     }
 
     fn until_stale_by_max_age(&self) -> Duration {
-        let guard = self
-            .inner
-            .snapshot
-            .read()
-            .unwrap_or_else(PoisonError::into_inner);
+        let guard = self.snapshot();
         guard
             .as_ref()
             .map(|s| s.fresh_until.saturating_duration_since(Instant::now()))

@@ -10,17 +10,10 @@ use crate::config::Settings;
 /// How long `healthcheck` waits for an answer.
 const HEALTHCHECK_TIMEOUT: Duration = Duration::from_secs(3);
 
-/// The whole `main` of the binary: process-wide memory settings before anything allocates much
-/// or starts a thread, then the command line on a tokio runtime.
+/// The whole `main` of the binary: the command line, run by [`service_kit::startup::main`].
 pub fn main() -> ExitCode {
-    service_kit::memory::no_transparent_huge_pages();
-    run_on_runtime()
-}
-
-#[tokio::main]
-async fn run_on_runtime() -> ExitCode {
     use clap::Parser as _;
-    run(Cli::parse()).await
+    service_kit::startup::main(|| run(Cli::parse()))
 }
 
 /// Runs the command line: serves by default, or one of the operator subcommands.

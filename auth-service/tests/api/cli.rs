@@ -347,15 +347,9 @@ async fn a_malformed_webhook_secret_stops_the_start() {
 /// The configuration reference documents every setting the binary accepts, subcommands' included.
 #[test]
 fn every_setting_in_help_is_in_the_configuration_reference() {
-    let reference = include_str!("../../../docs/CONFIGURATION.md");
-    let vars = service_kit::test_cli::env_vars_in_help(BIN.as_ref());
-    assert!(vars.contains("AUTH_USER_PASSWORD"), "{vars:?}");
-    let missing: Vec<_> = vars
-        .iter()
-        .filter(|var| !reference.contains(&format!("`{var}`")))
-        .collect();
-    assert!(
-        missing.is_empty(),
-        "docs/CONFIGURATION.md lacks {missing:?}"
+    service_kit::test_cli::assert_settings_documented(
+        BIN.as_ref(),
+        include_str!("../../../docs/CONFIGURATION.md"),
+        "AUTH_USER_PASSWORD",
     );
 }
