@@ -6,7 +6,6 @@
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::trace::SdkTracerProvider;
-use tracing_appender::non_blocking::WorkerGuard;
 use tracing_subscriber::filter::LevelFilter;
 use tracing_subscriber::layer::SubscriberExt as _;
 use tracing_subscriber::util::SubscriberInitExt as _;
@@ -14,17 +13,11 @@ use tracing_subscriber::{EnvFilter, Layer, Registry};
 
 use crate::settings::LogFormat;
 
-/// Lines that may wait for the writer thread; past that, a request's log call waits (no line
-/// is dropped).
-const BUFFERED_LINES: usize = 8 * 1024;
-/// What the writer thread gathers before a write to stderr.
-const WRITE_BUFFER_BYTES: usize = 64 * 1024;
-
 /// Keeps the log writer and the span exporter running; dropping it flushes both. Hold it until
 /// the process ends.
 #[must_use = "dropping it stops the log writer"]
 pub struct Telemetry {
-    _log_writer: Option<WorkerGuard>,
+    _log_writer: Option<crate::log_writer::FlushOnDrop>,
     tracer: Option<SdkTracerProvider>,
 }
 
@@ -40,23 +33,21 @@ impl Drop for Telemetry {
 /// `service` names the process in exported spans unless `OTEL_SERVICE_NAME` does.
 pub fn init(format: LogFormat, service: &'static str) -> Telemetry {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    // Lines are written in batches: the writer thread flushes once it has drained the queue,
-    // so a busy second costs a few writes to stderr, not one per line.
-    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
-        .lossy(false)
-        .buffered_lines_limit(BUFFERED_LINES)
-        .thread_name("log-writer")
-        .finish(std::io::BufWriter::with_capacity(
-            WRITE_BUFFER_BYTES,
-            std::io::stderr(),
-        ));
+    let (writer, guard) = match crate::log_writer::stderr() {
+        Ok(started) => started,
+        Err(error) => {
+            eprintln!("cannot start the log writer thread: {error}");
+            return Telemetry {
+                _log_writer: None,
+                tracer: None,
+            };
+        }
+    };
     let fmt = tracing_subscriber::fmt::layer().with_writer(writer);
     let fmt: Box<dyn Layer<Registry> + Send + Sync> = match format {
         LogFormat::Json => fmt
-            .json()
-            .flatten_event(true)
-            .with_current_span(true)
-            .with_span_list(false)
+            .event_format(crate::json_log::JsonLines)
+            .fmt_fields(crate::json_log::JsonFields)
             .boxed(),
         LogFormat::Pretty => fmt.compact().boxed(),
     };
