@@ -3,7 +3,7 @@
 
 use axum::Json;
 use axum::extract::State;
-use service_kit::json::ApiQuery;
+use service_kit::json::{ApiQuery, PageJson};
 use service_kit::openapi::responses::{BearerErrors, QueryErrors, ServerErrors};
 use service_kit::pagination::PageParams;
 use shared_claims::{Permission, Principal};
@@ -42,10 +42,10 @@ async fn list_all_todos(
     ApiQuery(owner): ApiQuery<OwnerFilter>,
     ApiQuery(page): ApiQuery<PageParams>,
     ApiQuery(completed): ApiQuery<CompletedFilter>,
-) -> Result<Json<TodoListView>, ApiError> {
+) -> Result<PageJson<TodoListView>, ApiError> {
     principal.require(Permission::ReadAllTodos)?;
     let query = list_query(&page, &completed, Some(&owner))?;
-    Ok(Json(store.list_all(&query).await?.into()))
+    Ok(PageJson(store.list_all(&query).await?.into()))
 }
 
 /// Counts over every user's todos.

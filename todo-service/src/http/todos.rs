@@ -9,7 +9,7 @@ use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use service_kit::Problem;
-use service_kit::json::{ApiJson, ApiQuery};
+use service_kit::json::{ApiJson, ApiQuery, PageJson};
 use service_kit::openapi::responses::{JsonBodyErrors, QueryErrors, ServerErrors, SignedInErrors};
 use service_kit::pagination::PageParams;
 use shared_claims::{Permission, Principal};
@@ -83,14 +83,14 @@ async fn list_todos(
     principal: Principal,
     ApiQuery(page): ApiQuery<PageParams>,
     ApiQuery(completed): ApiQuery<CompletedFilter>,
-) -> Result<Json<TodoListView>, ApiError> {
+) -> Result<PageJson<TodoListView>, ApiError> {
     let owner = owner(&principal)?;
     let query = list_query(&page, &completed, None)?;
     let page = store
         .owned_by(owner)
         .list(query.page, query.completed)
         .await?;
-    Ok(Json(page.into()))
+    Ok(PageJson(page.into()))
 }
 
 /// Create a todo.
