@@ -54,7 +54,8 @@ where
         members.result?;
         writer.write_str(",\"target\":")?;
         write_string(&mut writer, meta.target())?;
-        if let Some(span) = ctx.lookup_current() {
+        // The event's own parent when it names one, else the current span.
+        if let Some(span) = ctx.parent_span() {
             writer.write_str(",\"span\":{")?;
             let extensions = span.extensions();
             if let Some(fields) = extensions
@@ -328,6 +329,20 @@ mod tests {
         assert_eq!(line["span"]["note"], nasty);
         assert_eq!(lines[1]["error"], nasty);
         assert_eq!(lines[1]["level"], "ERROR");
+    }
+
+    #[test]
+    fn an_event_given_a_parent_span_carries_that_spans_fields() {
+        let lines = logged(|| {
+            let parent = tracing::info_span!("request", request_id = "r-2");
+            let other = tracing::info_span!("other", note = "not this one");
+            let _entered = other.enter();
+            tracing::info!(parent: &parent, "request completed");
+        });
+        assert_eq!(
+            lines[0]["span"],
+            json!({"request_id": "r-2", "name": "request"})
+        );
     }
 
     #[test]
