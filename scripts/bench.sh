@@ -10,6 +10,7 @@
 #    (LOG_FORMAT=json, info) and again at warn (the logging cost), GET /healthz, logins, refreshes, /healthz and the JWKS
 #    during a login flood; start-up time and memory; revocations: logout → refusal at two todo
 #    replicas, and an event's fan-out to 1,000 feed subscribers (system-tests revocation-bench);
+# 3c. instructions per request under callgrind (deterministic), at warn and info.
 # 4. the seed's Flask + PyJWT app (FLASK_SEED, else ../shared/peers/flask_seed) with the same GET /api/todos mix.
 # Results go to bench-results/<time>/ (raw outputs) and bench-results/latest.md (the table).
 # Not part of the test command: figures drift with the machine's load.
@@ -178,6 +179,38 @@ read -r quiet_rps quiet_p50 quiet_p99 quiet_bad < <(wrk_run todos-warn -t1 -c32 
 warm_up -t1 -c32 "$todo/healthz"
 read -r health_rps health_p50 health_p99 _ < <(wrk_run healthz -t1 -c32 -d"${DURATION}s" "$todo/healthz")
 
+say "instructions per GET /api/todos under callgrind, at RUST_LOG=warn and info (counts, not seconds)"
+# Throughput on a shared 2-core VM moves by a fifth from one minute to the next; the
+# instructions the service executes for a request do not. Each level runs the service twice
+# under callgrind, for 500 and for 2,500 requests on one connection; the difference ÷ 2,000 is
+# one request's user-space instructions, all threads, start-up cancelled out.
+command -v valgrind >/dev/null || { say "installing valgrind"; apt-get install -y valgrind >/dev/null; }
+instructions_per_request() { # RUST_LOG level → instructions per request
+  local level=$1 n totals=()
+  for n in 500 2500; do
+    kill "$todo_pid"; wait "$todo_pid" 2>/dev/null || true
+    LOG_FORMAT=json RUST_LOG="$level" TODO_LISTEN_ADDR="127.0.0.1:$todo_port" TODO_ISSUER="$auth" \
+    TODO_DATABASE_URL="$PG_BASE/bench_todo?$NO_TLS" valgrind --tool=callgrind \
+      --callgrind-out-file="$out/callgrind-$level-$n.out" "$bin/todo-service" >>"$out/todo-callgrind.log" 2>&1 &
+    todo_pid=$!; pids+=("$todo_pid")
+    ms_until_ready "$todo" >/dev/null
+    python3 - "$todo_port" "$token" "$n" <<'PY'
+import http.client, sys
+port, token, n = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+conn = http.client.HTTPConnection("127.0.0.1", port)
+for _ in range(n):
+    conn.request("GET", "/api/todos", headers={"Authorization": "Bearer " + token})
+    response = conn.getresponse(); response.read()
+    assert response.status == 200, response.status
+PY
+    kill "$todo_pid"; wait "$todo_pid" 2>/dev/null || true
+    totals+=("$(awk '/^(summary|totals):/ {print $2; exit}' "$out/callgrind-$level-$n.out")")
+  done
+  echo $(( (totals[1] - totals[0]) / 2000 ))
+}
+warn_instructions=$(instructions_per_request warn)
+info_instructions=$(instructions_per_request info)
+
 say "logins with 200 connections"
 read -r login_rps login_p50 login_p99 login_bad < <(BENCH_EMAIL=bench@example.com BENCH_PASSWORD="$password" \
   wrk_run logins -t2 -c200 -d"${DURATION}s" --timeout 30s -s bench/login.lua "$auth")
@@ -275,6 +308,7 @@ rows = [
   ("GET /api/todos, 20 rows, PostgreSQL, 32 conns, json logs at info", f"{$todos_rps} rps, p50 {$todos_p50} ms, p99 {$todos_p99} ms, non-2xx {$todos_bad}", "p99 ≤ 10 ms"),
   ("GET /api/todos ÷ the ceiling", f"{$todos_rps / $ceiling_qps:.2f}", "≥ 0.6"),
   ("the same at RUST_LOG=warn; logging's cost", f"{$quiet_rps} rps, p99 {$quiet_p99} ms, non-2xx {$quiet_bad}; logging costs {100 * (1 - $todos_rps / max($quiet_rps, 1)):.0f} %", "≤ 10 %"),
+  ("user-space instructions per GET /api/todos (callgrind), warn / info; logging's share", f"{$warn_instructions:,} / {$info_instructions:,}; logging {100 * (1 - $warn_instructions / $info_instructions):.0f} %", "report"),
   ("the seed's GET /api/todos, same mix", f"{$seed_rps} rps, p50 {$seed_p50} ms, p99 {$seed_p99} ms, non-2xx {$seed_bad}", ""),
   ("ours vs the seed", f"{$todos_rps / max($seed_rps, 1):.1f}×", "≥ 25×"),
   ("GET /healthz, same process, 32 conns", f"{$health_rps} rps, p50 {$health_p50} ms; /api/todos is {$todos_rps / max($health_rps, 1):.2f}× of it", "report"),
