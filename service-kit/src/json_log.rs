@@ -45,13 +45,7 @@ where
         writer.write_str("\",\"level\":\"")?;
         writer.write_str(meta.level().as_str())?;
         writer.write_char('"')?;
-        let mut members = Members {
-            out: &mut writer,
-            first: false,
-            result: Ok(()),
-        };
-        event.record(&mut members);
-        members.result?;
+        write_members(&mut writer, false, event)?;
         writer.write_str(",\"target\":")?;
         write_string(&mut writer, meta.target())?;
         // The event's own parent when it names one, else the current span.
@@ -79,13 +73,7 @@ impl<'writer> FormatFields<'writer> for JsonFields {
         mut writer: Writer<'writer>,
         fields: R,
     ) -> fmt::Result {
-        let mut members = Members {
-            out: &mut writer,
-            first: true,
-            result: Ok(()),
-        };
-        fields.record(&mut members);
-        members.result
+        write_members(&mut writer, true, fields)
     }
 
     fn add_fields(
@@ -94,15 +82,19 @@ impl<'writer> FormatFields<'writer> for JsonFields {
         fields: &tracing::span::Record<'_>,
     ) -> fmt::Result {
         let first = current.is_empty();
-        let mut writer = current.as_writer();
-        let mut members = Members {
-            out: &mut writer,
-            first,
-            result: Ok(()),
-        };
-        fields.record(&mut members);
-        members.result
+        write_members(&mut current.as_writer(), first, fields)
     }
+}
+
+/// Writes `fields` as JSON members, with a comma before the first unless it is `first`.
+fn write_members<W: Write>(out: &mut W, first: bool, fields: impl RecordFields) -> fmt::Result {
+    let mut members = Members {
+        out,
+        first,
+        result: Ok(()),
+    };
+    fields.record(&mut members);
+    members.result
 }
 
 /// Writes each field it visits as a JSON member, a comma before all but the first.
@@ -157,7 +149,7 @@ impl<W: Write> Visit for Members<'_, W> {
     }
 
     fn record_f64(&mut self, field: &Field, value: f64) {
-        // JSON has no NaN or infinity: those go as strings, as serde_json's `Value` would not.
+        // JSON has no NaN or infinity: those go as strings, `"NaN"` or `"inf"`.
         if value.is_finite() {
             self.member(field, |out| write!(out, "{value}"));
         } else {

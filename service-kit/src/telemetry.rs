@@ -21,6 +21,16 @@ pub struct Telemetry {
     tracer: Option<SdkTracerProvider>,
 }
 
+impl Telemetry {
+    /// Nothing to keep running: logging is someone else's (or off).
+    fn inactive() -> Self {
+        Telemetry {
+            _log_writer: None,
+            tracer: None,
+        }
+    }
+}
+
 impl Drop for Telemetry {
     fn drop(&mut self) {
         if let Some(tracer) = self.tracer.take() {
@@ -32,15 +42,17 @@ impl Drop for Telemetry {
 /// Installs the global subscriber once; later calls (tests start many apps) change nothing.
 /// `service` names the process in exported spans unless `OTEL_SERVICE_NAME` does.
 pub fn init(format: LogFormat, service: &'static str) -> Telemetry {
+    // Tests start many apps in one process: only the first installs, so the others start no
+    // writer thread and no exporter only to drop them.
+    if tracing::dispatcher::has_been_set() {
+        return Telemetry::inactive();
+    }
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let (writer, guard) = match crate::log_writer::stderr() {
         Ok(started) => started,
         Err(error) => {
             eprintln!("cannot start the log writer thread: {error}");
-            return Telemetry {
-                _log_writer: None,
-                tracer: None,
-            };
+            return Telemetry::inactive();
         }
     };
     let fmt = tracing_subscriber::fmt::layer().with_writer(writer);
@@ -65,10 +77,7 @@ pub fn init(format: LogFormat, service: &'static str) -> Telemetry {
         .try_init()
         .is_ok();
     if !installed {
-        return Telemetry {
-            _log_writer: None,
-            tracer: None,
-        };
+        return Telemetry::inactive();
     }
     if tracer.is_some() {
         crate::trace::set_exporting();
